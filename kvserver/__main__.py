@@ -1,0 +1,3 @@
+from kvserver.cli import main
+
+main()

@@ -1,0 +1,304 @@
+"""One client connection: an asyncio.Protocol with Redis's per-client state.
+
+Input: well-formed multibulk requests go through hiredis (C); anything else
+(inline commands, malformed input, the header of a request still arriving) goes
+through kvserver.protocol, which applies Redis's exact rules and error texts. To
+switch parsers mid-stream we need to know where hiredis stopped; a well-formed
+request's wire size follows from its argv, so that is computed only on the rare
+slow path, never per command.
+
+Output: replies of one read batch are joined and written with one
+transport.write, so a pipeline costs one syscall.
+
+A client that is blocked (BLPOP, ...) or held by CLIENT PAUSE keeps its later
+commands in `queued_argv`, served in order once it is released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from typing import TYPE_CHECKING
+
+import hiredis
+
+from kvserver import protocol
+from kvserver.dispatch import dispatch
+from kvserver.resp import NOREPLY, encode
+
+if TYPE_CHECKING:
+    from kvserver.server import Server
+
+
+REPLY_ON, REPLY_OFF, REPLY_SKIP = 0, 1, 2
+
+
+class Client(asyncio.Protocol):
+    """A connected client. Also used, without a transport, for internal callers."""
+
+    is_internal = False
+
+    def __init__(self, server: "Server") -> None:
+        self.server = server
+        self.id = server.next_client_id()
+        self.transport: asyncio.Transport | None = None
+        self.reader = hiredis.Reader()
+        self.pending: bytearray | None = None  # bytes of a request not yet complete
+        self.slow_owned = False  # pending belongs to the Python parser
+        self.db = server.dbs[0]
+        self.resp3 = False
+        self.authenticated = not server.config.requirepass
+        self.user = b"default"
+        self.name = b""
+        self.lib_name = b""
+        self.lib_ver = b""
+        self.addr = ""
+        self.laddr = ""
+        self.is_unix = False
+        self.created = time.time()
+        self.last_interaction = time.monotonic()
+        self.last_cmd = b"NULL"
+        self.mstate: list | None = None  # queued (cmd, argv) inside MULTI
+        self.multi_error = False
+        self.dirty_cas = False
+        self.watched_keys: list[tuple[int, bytes]] = []
+        self.reply_mode = REPLY_ON
+        self.propagate_as: list[list[bytes]] | None = None
+        self.close_after_reply = False
+        self.closed = False
+        self.subscriptions: int = 0  # channels + patterns (kvserver.pubsub)
+        self.channels: set[bytes] = set()
+        self.patterns: set[bytes] = set()
+        self.shard_channels: set[bytes] = set()
+        self.is_monitor = False
+        self.no_evict = False
+        self.no_touch = False
+        self.blocked = None  # kvserver.blocking.BlockState while blocked
+        self.queued_argv: deque[list[bytes]] = deque()
+        self.out: list[bytes] = []
+        self.net_in = 0
+        self.net_out = 0
+        self.tracking = None  # kvserver.tracking state (client-side caching)
+        self.is_replica_link = False
+        self.last_argv: list[bytes] = []
+        self.obuf_soft_since: float | None = None
+
+    # -- asyncio.Protocol ---------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self.transport = transport
+        srv = self.server
+        sock = transport.get_extra_info("socket")
+        peer = transport.get_extra_info("peername")
+        local = transport.get_extra_info("sockname")
+        if isinstance(peer, tuple):
+            self.addr = _fmt_addr(peer)
+            self.laddr = _fmt_addr(local)
+            if sock is not None and srv.config.tcp_keepalive > 0:
+                srv.set_keepalive(sock)
+        else:
+            self.is_unix = True
+            self.addr = f"{local or srv.config.unixsocket}:0"
+            self.laddr = self.addr
+        srv.stats.total_connections_received += 1
+        if len(srv.clients) >= srv.config.maxclients:
+            srv.stats.rejected_connections += 1
+            transport.write(b"-ERR max number of clients reached\r\n")
+            transport.close()
+            self.closed = True
+            return
+        srv.clients[self.id] = self
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.server.unlink_client(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return
+        self.net_in += len(data)
+        self.last_interaction = time.monotonic()
+        if self.pending is not None and self.slow_owned:
+            self.pending += data
+            buf, self.pending = self.pending, None
+            self.slow_owned = False
+            self._process_slow(buf)
+        elif self.pending is None and data[0] != 42:  # not '*': inline command
+            self._process_slow(data)
+        else:
+            self._process_fast(data)
+        self.flush()
+
+    # -- input --------------------------------------------------------------
+
+    def _process_fast(self, data: bytes) -> None:
+        reader = self.reader
+        if self.pending is None:
+            base = data
+        else:
+            self.pending += data
+            base = self.pending
+        reader.feed(data)
+        done = []
+        try:
+            while True:
+                argv = reader.gets()
+                if argv is False:
+                    break
+                if argv.__class__ is not list:  # '$...' or another non-array type
+                    raise hiredis.ProtocolError
+                for a in argv:
+                    if a.__class__ is not bytes:
+                        raise hiredis.ProtocolError
+                done.append(argv)
+                if argv:
+                    self.execute(argv)
+                    if self.closed:
+                        return
+        except hiredis.ProtocolError:
+            # Hand the rest (from the request hiredis could not take) to the
+            # Python parser, which gives Redis's verdict on it.
+            consumed = sum(protocol.request_size(a) for a in done)
+            self.reader = hiredis.Reader()
+            self.pending = None
+            self._process_slow(bytes(base[consumed:]), python_first=True)
+            return
+        if reader.has_data():
+            consumed = sum(protocol.request_size(a) for a in done) if done else 0
+            if self.pending is None:
+                self.pending = bytearray(base[consumed:])
+            elif consumed:
+                del self.pending[:consumed]
+            self._check_partial()
+        else:
+            self.pending = None
+
+    def _check_partial(self) -> None:
+        """Validate the header of the request that is still arriving."""
+        buf = self.pending
+        if len(buf) > self.server.config.client_query_buffer_limit:
+            self.server.log_verbose("closing client that reached max query buffer length")
+            self.close()
+            return
+        try:
+            protocol.parse_request(buf, 0, self.server.proto_limits(self))
+        except protocol.ProtocolError as e:
+            self.protocol_error(e)
+
+    def _process_slow(self, buf: bytes | bytearray, python_first: bool = False) -> None:
+        # python_first: hiredis refused the first request, so this parser must
+        # take it (else the two would hand it back and forth).
+        limits = self.server.proto_limits(self)
+        pos, n = 0, len(buf)
+        while pos < n:
+            if buf[pos] == 42 and not (python_first and pos == 0):
+                # Back to hiredis for multibulk input.
+                self._process_fast(bytes(buf[pos:]))
+                return
+            try:
+                argv, newpos = protocol.parse_request(buf, pos, limits)
+            except protocol.ProtocolError as e:
+                self.protocol_error(e)
+                return
+            if argv is None:
+                self.pending = bytearray(buf[pos:])
+                self.slow_owned = True
+                return
+            pos = newpos
+            if argv:
+                self.execute(argv)
+                if self.closed:
+                    return
+                limits = self.server.proto_limits(self)
+
+    def protocol_error(self, e: protocol.ProtocolError) -> None:
+        self.server.log_verbose(f"Protocol error ({e.what}) from client: {self.describe()}")
+        self.server.count_error_text("ERR")
+        self.out.append(encode_error_line(e.reply))
+        self.close_after_reply = True
+        self.flush()
+
+    # -- running commands ---------------------------------------------------
+
+    def execute(self, argv: list[bytes]) -> None:
+        """Run one request now, or queue it while the client is blocked/paused."""
+        if self.blocked is not None or self.queued_argv or self.server.pause_holds(self, argv):
+            self.queued_argv.append(argv)
+            return
+        self.last_cmd = argv[0]
+        self.last_argv = argv
+        r = dispatch(self, argv)
+        if self.server.blocking.ready:
+            self.server.blocking.handle_ready()
+        if r is NOREPLY:
+            return
+        mode = self.reply_mode
+        if mode == REPLY_ON:
+            self.out.append(encode(r, self.resp3))
+        elif mode == REPLY_SKIP:
+            self.reply_mode = REPLY_ON
+
+    def run_queued(self) -> None:
+        """Serve commands that arrived while blocked or paused, in order."""
+        q = self.queued_argv
+        while q and self.blocked is None and not self.closed:
+            argv = q[0]
+            if self.server.pause_holds(self, argv):
+                break
+            q.popleft()
+            self.last_cmd = argv[0]
+            self.last_argv = argv
+            r = dispatch(self, argv)
+            if self.server.blocking.ready:
+                self.server.blocking.handle_ready()
+            if r is not NOREPLY:
+                if self.reply_mode == REPLY_ON:
+                    self.out.append(encode(r, self.resp3))
+                elif self.reply_mode == REPLY_SKIP:
+                    self.reply_mode = REPLY_ON
+        self.flush()
+
+    # -- output -------------------------------------------------------------
+
+    def write_reply(self, r: object) -> None:
+        """Queue an asynchronous reply (blocked-client wakeups, pushes)."""
+        self.out.append(encode(r, self.resp3))
+
+    def flush(self) -> None:
+        out = self.out
+        if out and self.transport is not None:
+            data = out[0] if len(out) == 1 else b"".join(out)
+            out.clear()
+            self.net_out += len(data)
+            self.transport.write(data)
+            self.server.check_output_limits(self)
+        elif out:
+            out.clear()
+        if self.close_after_reply and not self.closed:
+            self.close()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+        self.server.unlink_client(self)
+
+    # -- introspection --------------------------------------------------------
+
+    def describe(self) -> str:
+        """The line CLIENT LIST / CLIENT INFO prints for this client."""
+        return self.server.describe_client(self)
+
+
+def encode_error_line(msg: str) -> bytes:
+    return b"-%s\r\n" % msg.encode()
+
+
+def _fmt_addr(a) -> str:
+    if a is None:
+        return ""
+    host, port = a[0], a[1]
+    return f"{host}:{port}"

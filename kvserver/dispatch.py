@@ -1,0 +1,126 @@
+"""dispatch: the one way a command runs.
+
+From a socket, from MULTI/EXEC, from a script, from AOF or replication replay:
+every command goes through `dispatch` (the checks Redis's processCommand makes)
+and then `call` (what Redis's call() does after: statistics, slowlog, MONITOR,
+propagation). Handlers stay free of these concerns; features added later hook in
+here, in the order Redis applies them.
+"""
+
+from __future__ import annotations
+
+from time import perf_counter_ns
+from typing import TYPE_CHECKING
+
+from kvserver import errors
+from kvserver.errors import CommandError
+from kvserver.resp import QUEUED
+from kvserver.table import TABLE, CommandSpec
+
+if TYPE_CHECKING:
+    from kvserver.connection import Client
+
+# Commands that run at once inside MULTI instead of being queued.
+_MULTI_IMMEDIATE = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"))
+# Commands a RESP2 client may send while subscribed.
+_SUBSCRIBED_ALLOWED = frozenset((b"subscribe", b"ssubscribe", b"unsubscribe", b"sunsubscribe",
+                                 b"psubscribe", b"punsubscribe", b"ping", b"quit", b"reset"))
+
+
+def lookup_command(argv: list[bytes]) -> CommandSpec | CommandError:
+    """The spec for argv (resolving subcommands), or the error Redis gives."""
+    cmd = TABLE.get(argv[0])
+    if cmd is None:
+        cmd = TABLE.get(argv[0].lower())
+        if cmd is None:
+            return errors.unknown_command(argv)
+    if cmd.subcommands:
+        if len(argv) < 2:
+            return errors.wrong_arity(cmd.name)
+        sub = cmd.subcommands.get(argv[1].lower())
+        if sub is None:
+            return errors.unknown_subcommand(argv[1], cmd.name)
+        cmd = sub
+    n = len(argv)
+    if (cmd.arity > 0 and n != cmd.arity) or n < -cmd.arity:
+        return errors.wrong_arity(cmd.fullname)
+    return cmd
+
+
+def dispatch(c: "Client", argv: list[bytes]) -> object:
+    """Check and run one command for client c; returns its reply value."""
+    cmd = lookup_command(argv)
+    if cmd.__class__ is not CommandSpec:
+        return reject(c, cmd, argv)
+    srv = c.server
+
+    # Authentication (ACL users and permissions hook in here too).
+    if not c.authenticated and not cmd.is_noauth:
+        return reject(c, CommandError(errors.NOAUTH), argv, cmd)
+
+    # MULTI: queue everything but the transaction commands themselves.
+    if c.mstate is not None and argv[0].lower() not in _MULTI_IMMEDIATE:
+        if cmd.is_no_multi:
+            c.multi_error = True
+            return reject(c, CommandError("ERR Command not allowed inside a transaction"),
+                          argv, cmd)
+        c.mstate.append((cmd, argv))
+        return QUEUED
+
+    # RESP2 subscribed mode allows only the (un)subscribe family and PING.
+    if c.subscriptions and not c.resp3 and argv[0].lower() not in _SUBSCRIBED_ALLOWED:
+        name = cmd.fullname
+        return reject(c, CommandError(
+            f"ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
+            "PING / QUIT / RESET are allowed in this context"), argv, cmd)
+
+    # Out of memory: maxmemory and eviction (kvserver.evict) hook in here,
+    # refusing `denyoom` commands when eviction cannot free enough.
+    # Read-only replicas refuse `write` commands here.
+
+    return call(c, cmd, argv)
+
+
+def reject(c: "Client", err: CommandError, argv: list[bytes],
+           cmd: CommandSpec | None = None) -> CommandError:
+    """A command refused before it ran: counted as rejected, like Redis does."""
+    if cmd is not None:
+        cmd.rejected_calls += 1
+    c.server.count_error(err)
+    if c.mstate is not None:
+        c.multi_error = True
+    return err
+
+
+def call(c: "Client", cmd: CommandSpec, argv: list[bytes]) -> object:
+    """Run the handler; then statistics, slowlog, MONITOR and propagation."""
+    srv = c.server
+    if srv.monitors and not cmd.skip_monitor and not c.is_internal:
+        srv.feed_monitors(c, argv)
+    dirty = srv.dirty
+    c.propagate_as = None
+    t0 = perf_counter_ns()
+    try:
+        r = cmd.handler(c, argv)
+    except CommandError as e:
+        r = e
+        cmd.failed_calls += 1
+        srv.count_error(e)
+    else:
+        if r.__class__ is CommandError:
+            cmd.failed_calls += 1
+            srv.count_error(r)
+    dt = perf_counter_ns() - t0
+    cmd.calls += 1
+    cmd.usec += dt
+    srv.stats.total_commands_processed += 1
+    if dt >= srv.slowlog_threshold_ns and srv.slowlog_threshold_ns >= 0 and not cmd.skip_slowlog:
+        srv.slowlog.add(c, argv, dt // 1000)
+    if srv.dirty != dirty and cmd.is_write:
+        pa = c.propagate_as
+        if pa is None:
+            srv.propagate(c.db.id, argv)
+        else:
+            for a in pa:
+                srv.propagate(c.db.id, a)
+    return r

@@ -1,0 +1,78 @@
+"""Every error reply text, spelled exactly as Redis 7.0 spells it.
+
+Handlers raise CommandError(msg); dispatch turns it into an error reply and counts
+it in errorstats. An error reply nested in an array (EXEC, scripts) is the same
+object, so the encoder handles CommandError instances as values too.
+"""
+
+
+class CommandError(Exception):
+    """An error reply. `msg` is the text without the leading '-'."""
+
+    __slots__ = ("msg",)
+
+    def __init__(self, msg: str) -> None:
+        self.msg = msg
+
+    @property
+    def code(self) -> str:
+        """The error code, the first word (ERR, WRONGTYPE, ...), as in errorstats."""
+        return self.msg.split(" ", 1)[0]
+
+    def __repr__(self) -> str:
+        return f"CommandError({self.msg!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CommandError) and other.msg == self.msg
+
+    def __hash__(self) -> int:
+        return hash(self.msg)
+
+
+WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
+SYNTAX = "ERR syntax error"
+NOT_INTEGER = "ERR value is not an integer or out of range"
+NOT_FLOAT = "ERR value is not a valid float"
+NOT_POSITIVE = "ERR value is out of range, must be positive"
+NO_SUCH_KEY = "ERR no such key"
+OVERFLOW = "ERR increment or decrement would overflow"
+INCR_NAN = "ERR increment would produce NaN or Infinity"
+DB_INDEX = "ERR DB index is out of range"
+INVALID_DB = "ERR invalid DB index"
+SAME_OBJECT = "ERR source and destination objects are the same"
+STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+NOAUTH = "NOAUTH Authentication required."
+WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
+NESTED_MULTI = "ERR MULTI calls can not be nested"
+EXEC_WITHOUT_MULTI = "ERR EXEC without MULTI"
+DISCARD_WITHOUT_MULTI = "ERR DISCARD without MULTI"
+WATCH_IN_MULTI = "ERR WATCH inside MULTI is not allowed"
+EXECABORT = "EXECABORT Transaction discarded because of previous errors."
+INVALID_CURSOR = "ERR invalid cursor"
+TIMEOUT_NEGATIVE = "ERR timeout is negative"
+TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
+
+
+def wrong_arity(name: str) -> CommandError:
+    return CommandError(f"ERR wrong number of arguments for '{name}' command")
+
+
+def unknown_command(argv: list[bytes]) -> CommandError:
+    name = argv[0].decode("utf-8", "replace")[:128]
+    args = "".join(
+        "'%s' " % a.decode("utf-8", "replace")[:128] for a in argv[1:][:20]
+    )
+    return CommandError(
+        f"ERR unknown command '{name}', with args beginning with: {args}"
+    )
+
+
+def unknown_subcommand(sub: bytes, container: str) -> CommandError:
+    s = sub.decode("utf-8", "replace")[:128]
+    return CommandError(
+        f"ERR unknown subcommand '{s}'. Try {container.upper()} HELP."
+    )
+
+
+def invalid_expire(cmd: str) -> CommandError:
+    return CommandError(f"ERR invalid expire time in '{cmd}' command")

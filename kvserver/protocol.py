@@ -1,0 +1,217 @@
+"""Request parsing: Redis's exact rules, as the slow path beside hiredis.
+
+The connection feeds well-formed multibulk requests to hiredis (C, ~0.1 us per
+command). This module is the reference parser that takes over for everything
+else: inline commands, malformed input, and validating the header of a request
+that has not fully arrived, so that a bulk length of 2 GB is refused at once
+with Redis's error instead of the server waiting (and buffering) for it.
+
+Error texts and limits follow Redis 7.0's processInlineBuffer and
+processMultibulkBuffer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INLINE_MAX_SIZE = 64 * 1024  # PROTO_INLINE_MAX_SIZE
+INT_MAX = 2**31 - 1
+UNAUTH_MAX_MULTIBULK = 10
+UNAUTH_MAX_BULK = 16384
+
+
+class ProtocolError(Exception):
+    """A request Redis would answer with -ERR Protocol error and close."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+    @property
+    def reply(self) -> str:
+        return f"ERR Protocol error: {self.what}"
+
+
+@dataclass
+class Limits:
+    proto_max_bulk_len: int = 512 * 1024 * 1024
+    authenticated: bool = True
+
+
+def string2ll(s: bytes) -> int | None:
+    """Redis's strict integer parse: no sign '+', no leading zeros, no spaces."""
+    n = len(s)
+    if n == 0 or n > 20:
+        return None
+    if s == b"0":
+        return 0
+    start = 1 if s[0] == 45 else 0  # '-'
+    if start == n or not 49 <= s[start] <= 57:  # first digit 1-9
+        return None
+    for ch in s[start + 1 :]:
+        if not 48 <= ch <= 57:
+            return None
+    v = int(s)
+    if not -(2**63) <= v <= 2**63 - 1:
+        return None
+    return v
+
+
+def parse_request(buf: bytes | bytearray, pos: int, limits: Limits):
+    """Parse one request at buf[pos:].
+
+    Returns (argv, newpos): argv is a list of bytes (possibly empty: Redis
+    ignores empty requests), or None when the request is incomplete (newpos is
+    then pos). Raises ProtocolError for input Redis refuses.
+    """
+    if pos >= len(buf):
+        return None, pos
+    if buf[pos] == 42:  # '*'
+        return _parse_multibulk(buf, pos, limits)
+    return _parse_inline(buf, pos)
+
+
+def _parse_inline(buf, pos):
+    nl = buf.find(b"\n", pos)
+    if nl == -1:
+        if len(buf) - pos > INLINE_MAX_SIZE:
+            raise ProtocolError("too big inline request")
+        return None, pos
+    line = bytes(buf[pos:nl])
+    if line.endswith(b"\r"):
+        line = line[:-1]
+    argv = split_args(line)
+    if argv is None:
+        raise ProtocolError("unbalanced quotes in request")
+    return argv, nl + 1
+
+
+def _parse_multibulk(buf, pos, limits):
+    end = buf.find(b"\r", pos)
+    if end == -1:
+        if len(buf) - pos > INLINE_MAX_SIZE:
+            raise ProtocolError("too big mbulk count string")
+        return None, pos
+    if end + 1 >= len(buf):  # the '\n' has not arrived
+        return None, pos
+    count = string2ll(bytes(buf[pos + 1 : end]))
+    if count is None or count > INT_MAX:
+        raise ProtocolError("invalid multibulk length")
+    if count > UNAUTH_MAX_MULTIBULK and not limits.authenticated:
+        raise ProtocolError("unauthenticated multibulk length")
+    p = end + 2
+    if count <= 0:
+        return [], p
+    argv = []
+    n = len(buf)
+    for _ in range(count):
+        if p >= n:
+            return None, pos
+        end = buf.find(b"\r", p)
+        if end == -1:
+            if n - p > INLINE_MAX_SIZE:
+                raise ProtocolError("too big bulk count string")
+            return None, pos
+        if end + 1 >= n:
+            return None, pos
+        if buf[p] != 36:  # '$'
+            raise ProtocolError("expected '$', got '%s'" % chr(buf[p]))
+        blen = string2ll(bytes(buf[p + 1 : end]))
+        if blen is None or blen < 0 or blen > limits.proto_max_bulk_len:
+            raise ProtocolError("invalid bulk length")
+        if blen > UNAUTH_MAX_BULK and not limits.authenticated:
+            raise ProtocolError("unauthenticated bulk length")
+        start = end + 2
+        if start + blen + 2 > n:
+            return None, pos
+        argv.append(bytes(buf[start : start + blen]))
+        p = start + blen + 2  # Redis skips the trailing CRLF without checking it
+    return argv, p
+
+
+_ESCAPES = {
+    ord("n"): b"\n",
+    ord("r"): b"\r",
+    ord("t"): b"\t",
+    ord("b"): b"\b",
+    ord("a"): b"\a",
+}
+_HEX = b"0123456789abcdefABCDEF"
+_SPACE = b" \n\r\t\v\f"
+
+
+def split_args(line: bytes) -> list[bytes] | None:
+    """sdssplitargs: split an inline command line, honouring quotes.
+
+    Returns None for unbalanced quotes, or a closing quote not followed by a
+    space, exactly where Redis does.
+    """
+    args: list[bytes] = []
+    i, n = 0, len(line)
+    while True:
+        while i < n and line[i] in _SPACE:
+            i += 1
+        if i >= n:
+            return args
+        cur = bytearray()
+        inq = insq = False
+        while True:
+            if inq:
+                if i >= n:
+                    return None
+                c = line[i]
+                if (
+                    c == 92  # backslash
+                    and i + 3 < n
+                    and line[i + 1] == 120  # 'x'
+                    and line[i + 2] in _HEX
+                    and line[i + 3] in _HEX
+                ):
+                    cur.append(int(line[i + 2 : i + 4], 16))
+                    i += 3
+                elif c == 92 and i + 1 < n:
+                    i += 1
+                    cur += _ESCAPES.get(line[i], bytes([line[i]]))
+                elif c == 34:  # closing '"' must be followed by a space
+                    if i + 1 < n and line[i + 1] not in _SPACE:
+                        return None
+                    i += 1
+                    break
+                else:
+                    cur.append(c)
+            elif insq:
+                if i >= n:
+                    return None
+                c = line[i]
+                if c == 92 and i + 1 < n and line[i + 1] == 39:
+                    i += 1
+                    cur.append(39)
+                elif c == 39:
+                    if i + 1 < n and line[i + 1] not in _SPACE:
+                        return None
+                    i += 1
+                    break
+                else:
+                    cur.append(c)
+            else:
+                if i >= n:
+                    break
+                c = line[i]
+                if c in _SPACE:
+                    break
+                if c == 34:
+                    inq = True
+                elif c == 39:
+                    insq = True
+                else:
+                    cur.append(c)
+            i += 1
+        args.append(bytes(cur))
+
+
+def request_size(argv: list[bytes]) -> int:
+    """Bytes a well-formed multibulk request for argv takes on the wire."""
+    size = len(b"*%d\r\n" % len(argv))
+    for a in argv:
+        size += len(b"$%d\r\n" % len(a)) + len(a) + 2
+    return size

@@ -1,0 +1,534 @@
+"""The server: databases, clients, clock, cron, propagation, and the listeners.
+
+One process, one thread running commands, an asyncio event loop (uvloop when
+available) for I/O. `Server.start()` binds the listeners; `serve_forever()`
+runs until SHUTDOWN or a signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import sys
+import time
+from typing import TYPE_CHECKING, Callable
+
+from kvserver import REDIS_COMPAT_VERSION, __version__
+from kvserver.blocking import Blocking
+from kvserver.config import Config
+from kvserver.errors import CommandError
+from kvserver.keyspace import Database
+from kvserver.protocol import Limits
+from kvserver.slowlog import SlowLog
+
+if TYPE_CHECKING:
+    from kvserver.connection import Client
+
+log = logging.getLogger("kvserver")
+
+
+class Stats:
+    """Counters INFO reports; CONFIG RESETSTAT zeroes them."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.total_connections_received = 0
+        self.total_commands_processed = 0
+        self.rejected_connections = 0
+        self.expired_keys = 0
+        self.expired_stale_perc = 0.0
+        self.expired_time_cap_reached_count = 0
+        self.evicted_keys = 0
+        self.evicted_clients = 0
+        self.keyspace_hits = 0
+        self.keyspace_misses = 0
+        self.total_error_replies = 0
+        self.errorstats: dict[str, int] = {}
+        self.client_qbuf_limit_disconnections = 0
+        self.client_outbuf_limit_disconnections = 0
+        self.unexpected_error_replies = 0
+        self.dump_payload_sanitizations = 0
+        self.total_reads_processed = 0
+        self.total_writes_processed = 0
+        self.io_threaded_reads_processed = 0
+        self.io_threaded_writes_processed = 0
+        self.net_input_bytes_closed = 0
+        self.net_output_bytes_closed = 0
+
+
+class Server:
+    def __init__(self, config: Config | None = None, *, ephemeral_port: bool = False) -> None:
+        self.config = config or Config()
+        # ephemeral_port: with port 0, let the OS pick a free port (the test
+        # double); plain port 0 means no TCP listener, as in Redis.
+        self.ephemeral_port = ephemeral_port
+        self.dbs = [Database(self, i) for i in range(self.config.databases)]
+        self.clients: dict[int, "Client"] = {}
+        self._next_id = 0
+        self.stats = Stats()
+        self.dirty = 0
+        self.start_time = time.time()
+        self.start_monotonic = time.monotonic()
+        self.run_id = os.urandom(20).hex()
+        # The clock: now_ms() is the only time source for TTLs. The test double
+        # moves it forward (advance_time); scripts and EXEC freeze it.
+        self.clock_offset_ms = 0
+        self.frozen_ms: int | None = None
+        self.active_expire_enabled = True
+        self.is_replica = False
+        self.monitors: list["Client"] = []
+        self.slowlog = SlowLog(self.config.slowlog_max_len)
+        self.slowlog_threshold_ns = self.config.slowlog_log_slower_than * 1000
+        self.blocking = Blocking(self)
+        # Propagation consumers (AOF, replicas, transaction log): each is a
+        # callable(db_index, argv). See propagate().
+        self.propagation_consumers: list[Callable[[int, list[bytes]], None]] = []
+        self._prop_block: list[tuple[int, list[bytes]]] | None = None
+        self._prop_depth = 0
+        # Keyspace notifications and pub/sub come in kvserver.pubsub; until then
+        # nobody can subscribe, so publishing an event would have no receiver.
+        self.pause_until = 0.0
+        self.pause_all = False
+        self._pause_timer: asyncio.TimerHandle | None = None
+        self.listeners: list[asyncio.base_events.Server] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._cron_handle: asyncio.TimerHandle | None = None
+        self.cronloops = 0
+        self.ops_samples: list[tuple[float, int]] = []
+        self._stopped: asyncio.Future | None = None
+        self.port = 0
+        self.config.on_change(self._config_changed)
+        self._limits_auth = Limits(self.config.proto_max_bulk_len, True)
+        self._limits_unauth = Limits(self.config.proto_max_bulk_len, False)
+        self.logger = log
+        self.internal_client: "Client | None" = None
+
+    # -- clock ----------------------------------------------------------------
+
+    def now_ms(self) -> int:
+        f = self.frozen_ms
+        if f is not None:
+            return f
+        return int(time.time() * 1000) + self.clock_offset_ms
+
+    def advance_time(self, seconds: float) -> None:
+        """Move the server clock forward (the test double's API)."""
+        self.clock_offset_ms += int(seconds * 1000)
+
+    # -- clients ----------------------------------------------------------------
+
+    def next_client_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def unlink_client(self, c: "Client") -> None:
+        if self.clients.pop(c.id, None) is None and not c.is_internal:
+            return
+        self.stats.net_input_bytes_closed += c.net_in
+        self.stats.net_output_bytes_closed += c.net_out
+        if c.blocked is not None:
+            self.blocking.disconnect(c)
+        from kvserver.commands.multi import unwatch_all
+
+        unwatch_all(c)
+        if c.is_monitor and c in self.monitors:
+            self.monitors.remove(c)
+        for hook in self.client_close_hooks:
+            hook(c)
+
+    client_close_hooks: list[Callable[["Client"], None]] = []
+
+    def proto_limits(self, c: "Client") -> Limits:
+        return self._limits_auth if c.authenticated else self._limits_unauth
+
+    def set_keepalive(self, sock: socket.socket) -> None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            interval = self.config.tcp_keepalive
+            if hasattr(socket, "TCP_KEEPIDLE"):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, interval)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(1, interval // 3))
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+        except OSError:
+            pass
+
+    def check_output_limits(self, c: "Client") -> None:
+        """client-output-buffer-limit: disconnect a client whose unsent output
+        passes the hard limit (or the soft limit for too long) of its class."""
+        t = c.transport
+        if t is None:
+            return
+        size = t.get_write_buffer_size()
+        if not size:
+            c.obuf_soft_since = None
+            return
+        cls = "pubsub" if c.subscriptions else "normal"
+        hard, soft, secs = self.config.client_output_buffer_limit[cls]
+        now = time.monotonic()
+        over = hard and size >= hard
+        if not over and soft and size >= soft:
+            since = getattr(c, "obuf_soft_since", None)
+            if since is None:
+                c.obuf_soft_since = now
+            elif now - since >= secs:
+                over = True
+        elif soft:
+            c.obuf_soft_since = None
+        if over:
+            self.stats.client_outbuf_limit_disconnections += 1
+            self.log_warning(f"Client {c.describe()} scheduled to be closed ASAP for "
+                             f"overcoming of output buffer limits.")
+            t.abort()
+            c.closed = True
+            self.unlink_client(c)
+
+    def describe_client(self, c: "Client") -> str:
+        from kvserver.commands.client import client_info_line
+
+        return client_info_line(c)
+
+    # -- pause (CLIENT PAUSE) -------------------------------------------------
+
+    def pause_holds(self, c: "Client", argv: list[bytes]) -> bool:
+        """True if CLIENT PAUSE holds this command back now."""
+        if not self.pause_until:
+            return False
+        if time.monotonic() >= self.pause_until:
+            self.unpause()
+            return False
+        if c.is_internal or c.is_replica_link:
+            return False
+        if self.pause_all:
+            return True
+        from kvserver.dispatch import lookup_command
+        from kvserver.table import CommandSpec
+
+        cmd = lookup_command(argv)
+        if cmd.__class__ is not CommandSpec:
+            return False
+        if c.mstate is not None and cmd.name not in ("exec",):
+            return False  # queued inside MULTI: judged at EXEC
+        if cmd.name == "exec" and c.mstate is not None:
+            return any(q.is_write or q.name in _PAUSE_WRITE_LIKE for q, _ in c.mstate)
+        return cmd.is_write or cmd.name in _PAUSE_WRITE_LIKE
+
+    def pause(self, seconds: float, all_commands: bool) -> None:
+        until = time.monotonic() + seconds
+        # A second PAUSE may extend the pause or widen it from WRITE to ALL.
+        if self.pause_until and time.monotonic() < self.pause_until:
+            until = max(until, self.pause_until)
+            all_commands = all_commands or self.pause_all
+        self.pause_until = until
+        self.pause_all = all_commands
+        if self._pause_timer is not None:
+            self._pause_timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._pause_timer = loop.call_at(loop.time() + (until - time.monotonic()), self.unpause)
+
+    def unpause(self) -> None:
+        self.pause_until = 0.0
+        self.pause_all = False
+        if self._pause_timer is not None:
+            self._pause_timer.cancel()
+            self._pause_timer = None
+        for c in list(self.clients.values()):
+            if c.queued_argv and c.blocked is None:
+                c.run_queued()
+
+    # -- errors and statistics --------------------------------------------------
+
+    def count_error(self, e: CommandError) -> None:
+        self.count_error_text(e.code)
+
+    def count_error_text(self, code: str) -> None:
+        st = self.stats
+        st.total_error_replies += 1
+        es = st.errorstats
+        if code in es:
+            es[code] += 1
+        elif len(es) < 128:  # Redis stops tracking new codes past 128
+            es[code] = 1
+
+    def feed_monitors(self, c: "Client", argv: list[bytes]) -> None:
+        from kvserver.commands.server_cmds import monitor_line
+
+        line = monitor_line(c, argv)
+        for m in list(self.monitors):
+            if not m.closed:
+                m.out.append(line)
+                m.flush()
+
+    # -- propagation -------------------------------------------------------------
+
+    def propagate(self, dbid: int, argv: list[bytes]) -> None:
+        """Hand the effect of a write to every consumer (AOF, replicas, txlog).
+
+        Inside MULTI/EXEC or a script, the effects are collected and handed over
+        as one MULTI ... EXEC block when the outermost block ends.
+        """
+        if not self.propagation_consumers:
+            return
+        if self._prop_block is not None:
+            self._prop_block.append((dbid, argv))
+            return
+        for consumer in self.propagation_consumers:
+            consumer(dbid, argv)
+
+    def begin_propagation_block(self) -> None:
+        self._prop_depth += 1
+        if self._prop_depth == 1:
+            self._prop_block = []
+
+    def end_propagation_block(self) -> None:
+        self._prop_depth -= 1
+        if self._prop_depth:
+            return
+        block, self._prop_block = self._prop_block, None
+        if not block:
+            return
+        if len(block) == 1:
+            self.propagate(*block[0])
+            return
+        first_db = block[0][0]
+        self.propagate(first_db, [b"MULTI"])
+        for dbid, argv in block:
+            self.propagate(dbid, argv)
+        self.propagate(block[-1][0], [b"EXEC"])
+
+    def notify_keyspace_event(self, cls: str, event: str, key: bytes, dbid: int) -> None:
+        """Publish a keyspace notification when notify-keyspace-events enables
+        its class. Pub/sub (issue 4) installs the publisher."""
+        pub = self.keyspace_publisher
+        if pub is not None and self.config.notify_keyspace_events:
+            pub(cls, event, key, dbid)
+
+    keyspace_publisher: Callable[[str, str, bytes, int], None] | None = None
+
+    # -- configuration -------------------------------------------------------
+
+    def _config_changed(self, name: str) -> None:
+        cfg = self.config
+        if name == "slowlog-log-slower-than":
+            self.slowlog_threshold_ns = cfg.slowlog_log_slower_than * 1000
+        elif name == "slowlog-max-len":
+            self.slowlog.max_len = cfg.slowlog_max_len
+            while len(self.slowlog.entries) > cfg.slowlog_max_len:
+                self.slowlog.entries.pop()
+        elif name == "proto-max-bulk-len":
+            self._limits_auth.proto_max_bulk_len = cfg.proto_max_bulk_len
+            self._limits_unauth.proto_max_bulk_len = cfg.proto_max_bulk_len
+        elif name == "requirepass":
+            pass  # existing connections stay authenticated, as in Redis
+        elif name in ("port", "bind") and self.loop is not None:
+            from kvserver.config import ConfigError
+
+            try:
+                self._rebind_sync()
+            except OSError as e:
+                raise ConfigError(f"Unable to listen on this port: {e}") from None
+
+    def _rebind_sync(self) -> None:
+        """CONFIG SET port/bind: open the new listeners before closing the old."""
+        old = self.listeners
+        socks = self._open_sockets()
+        self.listeners = []
+        for s in socks:
+            self.loop.create_task(self._serve_socket(s))
+        for srv in old:
+            srv.close()
+
+    # -- logging ---------------------------------------------------------------
+
+    def log_verbose(self, msg: str) -> None:
+        if self.config.loglevel in ("debug", "verbose"):
+            self.logger.info(msg)
+
+    def log_notice(self, msg: str) -> None:
+        if self.config.loglevel in ("debug", "verbose", "notice"):
+            self.logger.info(msg)
+
+    def log_warning(self, msg: str) -> None:
+        if self.config.loglevel != "nothing":
+            self.logger.warning(msg)
+
+    # -- listening --------------------------------------------------------------
+
+    def _open_sockets(self) -> list[socket.socket]:
+        cfg = self.config
+        socks = []
+        if cfg.port or self.ephemeral_port:
+            for addr in cfg.bind:
+                optional = addr.startswith("-")
+                host = addr[1:] if optional else addr
+                if host == "*":
+                    host = "0.0.0.0"
+                elif host == "::*":
+                    host = "::"
+                fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+                s = socket.socket(fam, socket.SOCK_STREAM)
+                try:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    if fam == socket.AF_INET6:
+                        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                    s.bind((host, cfg.port))
+                    s.listen(cfg.tcp_backlog)
+                    s.setblocking(False)
+                except OSError:
+                    s.close()
+                    if optional:
+                        continue
+                    raise
+                socks.append(s)
+                if not self.port:
+                    self.port = s.getsockname()[1]
+                if cfg.port == 0:
+                    break
+        return socks
+
+    async def _serve_socket(self, s: socket.socket) -> None:
+        from kvserver.connection import Client
+
+        srv = await self.loop.create_server(lambda: Client(self), sock=s,
+                                            backlog=self.config.tcp_backlog)
+        self.listeners.append(srv)
+
+    async def start(self) -> None:
+        """Bind every listener and start the cron. Raises OSError if a
+        required address is busy."""
+        from kvserver.connection import Client
+
+        self.loop = asyncio.get_running_loop()
+        self._stopped = self.loop.create_future()
+        cfg = self.config
+        # port 0: the OS picks a free port (the test double's mode); we then
+        # listen on the first bind address only, and self.port tells which.
+        for s in self._open_sockets():
+            srv = await self.loop.create_server(lambda: Client(self), sock=s,
+                                                backlog=cfg.tcp_backlog)
+            self.listeners.append(srv)
+            self.port = s.getsockname()[1]
+        if cfg.unixsocket:
+            try:
+                os.unlink(cfg.unixsocket)
+            except FileNotFoundError:
+                pass
+            srv = await self.loop.create_unix_server(lambda: Client(self), cfg.unixsocket,
+                                                     backlog=cfg.tcp_backlog)
+            if cfg.unixsocketperm:
+                os.chmod(cfg.unixsocket, cfg.unixsocketperm)
+            self.listeners.append(srv)
+        if not self.listeners:
+            raise OSError("no address to listen on (port 0 and no unixsocket)")
+        self._schedule_cron()
+        for hook in self.start_hooks:
+            hook(self)
+
+    start_hooks: list[Callable[["Server"], None]] = []
+
+    async def serve_forever(self) -> None:
+        assert self._stopped is not None
+        await self._stopped
+
+    def request_shutdown(self) -> None:
+        """Stop serving (SHUTDOWN, SIGTERM): close listeners and clients."""
+        if self._stopped is not None and not self._stopped.done():
+            self._stopped.set_result(None)
+
+    async def close(self) -> None:
+        if self._cron_handle is not None:
+            self._cron_handle.cancel()
+            self._cron_handle = None
+        for srv in self.listeners:
+            srv.close()
+        for c in list(self.clients.values()):
+            c.flush()
+            c.close()
+        for srv in self.listeners:
+            try:
+                await asyncio.wait_for(srv.wait_closed(), 1.0)
+            except (asyncio.TimeoutError, Exception):
+                pass
+        self.listeners = []
+        if self.config.unixsocket:
+            try:
+                os.unlink(self.config.unixsocket)
+            except OSError:
+                pass
+        for hook in self.shutdown_hooks:
+            hook(self)
+
+    shutdown_hooks: list[Callable[["Server"], None]] = []
+
+    # -- cron -------------------------------------------------------------------
+
+    def _schedule_cron(self) -> None:
+        assert self.loop is not None
+        self._cron_handle = self.loop.call_later(1.0 / self.config.hz, self.cron)
+
+    def cron(self) -> None:
+        """serverCron: active expiry, idle timeouts, ops/sec sampling."""
+        self.cronloops += 1
+        try:
+            if self.active_expire_enabled and not self.is_replica:
+                self.active_expire_cycle()
+            if self.cronloops % max(1, self.config.hz // 10) == 0:
+                self._sample_ops()
+            if self.config.timeout and self.cronloops % self.config.hz == 0:
+                self._close_idle_clients()
+        finally:
+            if self.loop is not None and self._stopped is not None and not self._stopped.done():
+                self._schedule_cron()
+
+    def active_expire_cycle(self) -> None:
+        """Reclaim expired keys, spending at most ~25% of a cron period
+        (ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC), more with active-expire-effort."""
+        period = 1.0 / self.config.hz
+        effort = self.config.active_expire_effort - 1
+        budget = period * (0.25 + 0.02 * effort)
+        clock = time.perf_counter
+        deadline = clock() + budget
+        now = self.now_ms()
+        for db in self.dbs:
+            if db.expires:
+                db.active_expire(now, deadline, clock)
+                if clock() >= deadline:
+                    if db.expired_backlog(now):
+                        self.stats.expired_time_cap_reached_count += 1
+                    break
+
+    def _sample_ops(self) -> None:
+        now = time.monotonic()
+        self.ops_samples.append((now, self.stats.total_commands_processed))
+        if len(self.ops_samples) > 16:
+            del self.ops_samples[0]
+
+    def instantaneous_ops(self) -> int:
+        s = self.ops_samples
+        if len(s) < 2 or s[-1][0] == s[0][0]:
+            return 0
+        return int((s[-1][1] - s[0][1]) / (s[-1][0] - s[0][0]))
+
+    def _close_idle_clients(self) -> None:
+        limit = self.config.timeout
+        now = time.monotonic()
+        for c in list(self.clients.values()):
+            if (c.blocked is None and not c.subscriptions and not c.is_monitor
+                    and not c.is_replica_link and now - c.last_interaction > limit):
+                self.log_verbose("Closing idle client")
+                c.close()
+
+
+_PAUSE_WRITE_LIKE = frozenset(("eval", "evalsha", "fcall", "publish", "spublish", "pfcount",
+                               "wait", "expire"))
+
+
+def startup_banner(server: Server) -> str:
+    addrs = ", ".join(server.config.bind) if server.config.port else "-"
+    sock = f", unixsocket {server.config.unixsocket}" if server.config.unixsocket else ""
+    return (f"kvserver {__version__} (Redis {REDIS_COMPAT_VERSION} compatible) "
+            f"port={server.port} pid={os.getpid()} bind={addrs}{sock} "
+            f"python={sys.version.split()[0]}; ready to accept connections")
