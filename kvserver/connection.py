@@ -81,8 +81,16 @@ class Client(asyncio.Protocol):
         self.net_out = 0
         self.tracking = None  # kvserver.tracking state (client-side caching)
         self.is_replica_link = False
+        self.in_exec = False  # running the commands of EXEC
+        self.in_script = False  # running redis.call from a script
+        self.watched_expired = False
         self.last_argv: list[bytes] = []
         self.obuf_soft_since: float | None = None
+
+    @property
+    def may_block(self) -> bool:
+        """Blocking commands inside MULTI/EXEC or a script do not block."""
+        return not (self.in_exec or self.in_script)
 
     # -- asyncio.Protocol ---------------------------------------------------
 
