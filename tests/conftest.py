@@ -91,14 +91,18 @@ def _normalize(v):
 class Diff:
     """Runs each command against kvserver and redis-server and compares."""
 
-    def __init__(self, kv_port: int, redis_port: int, resp3: bool) -> None:
+    def __init__(self, kv_port: int, redis_port: int, resp3: bool, flush: bool = True) -> None:
+        self.kv_port = kv_port
+        self.redis_port = redis_port
         self.kv = RawClient(port=kv_port)
         self.redis = RawClient(port=redis_port)
+        self._other: "Diff | None" = None
         self.resp3 = resp3
         if resp3:
             self.kv.call("HELLO", "3")
             self.redis.call("HELLO", "3")
-        self.flush()
+        if flush:
+            self.flush()
 
     def flush(self) -> None:
         for c in (self.kv, self.redis):
@@ -124,9 +128,18 @@ class Diff:
         assert isinstance(v, ReplyError), (args, v)
         return v
 
+    @property
+    def other(self) -> "Diff":
+        """A second connection to each server (another client), compared the same way."""
+        if self._other is None:
+            self._other = Diff(self.kv_port, self.redis_port, self.resp3, flush=False)
+        return self._other
+
     def close(self) -> None:
         self.kv.close()
         self.redis.close()
+        if self._other is not None:
+            self._other.close()
 
 
 @pytest.fixture

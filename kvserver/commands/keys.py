@@ -1,0 +1,356 @@
+"""Generic keyspace commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RANDOMKEY,
+RENAME, RENAMENX, MOVE, COPY, TOUCH, OBJECT."""
+
+from __future__ import annotations
+
+from kvserver import errors
+from kvserver.args import to_int
+from kvserver.errors import CommandError
+from kvserver.glob import glob_matcher
+from kvserver.keyspace import type_name
+from kvserver.resp import OK, Status
+from kvserver.table import command, container, subcommand
+
+
+def copy_value(v: object) -> object:
+    """An independent copy of a value (strings are immutable bytes)."""
+    return v if v.__class__ is bytes else v.copy()  # type: ignore[attr-defined]
+
+
+def encoding_of(v: object, config) -> str:
+    if v.__class__ is bytes:
+        from kvserver.commands.strings import string_encoding
+
+        return string_encoding(v)
+    return v.encoding(config)  # type: ignore[attr-defined]
+
+
+def _delete_keys(c, argv, event: str) -> int:
+    db = c.db
+    n = 0
+    for key in argv[1:]:
+        if db.delete(key):
+            n += 1
+            c.server.notify_keyspace_event("g", "del", key, db.id)
+    return n
+
+
+@command("del", arity=-2, flags="write", keys=(1, -1, 1), group="generic", since="1.0.0",
+         summary="Deletes one or more keys.",
+         complexity="O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
+         args="key...")
+def del_(c, argv):
+    return _delete_keys(c, argv, "del")
+
+
+@command("unlink", arity=-2, flags="write fast", keys=(1, -1, 1), group="generic",
+         since="4.0.0", summary="Asynchronously deletes one or more keys.",
+         complexity="O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
+         args="key...")
+def unlink(c, argv):
+    return _delete_keys(c, argv, "del")
+
+
+@command("exists", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic",
+         since="1.0.0", summary="Determines whether one or more keys exist.",
+         complexity="O(N) where N is the number of keys to check.", args="key...")
+def exists(c, argv):
+    db = c.db
+    return sum(1 for key in argv[1:] if db.lookup(key) is not None)
+
+
+@command("touch", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic",
+         since="3.2.1",
+         summary="Returns the number of existing keys out of those specified after updating the time they were last accessed.",
+         complexity="O(N) where N is the number of keys that will be touched.", args="key...")
+def touch(c, argv):
+    db = c.db
+    return sum(1 for key in argv[1:] if db.lookup(key) is not None)
+
+
+@command("type", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic",
+         since="1.0.0", summary="Determines the type of value stored at a key.",
+         complexity="O(1)", args="key")
+def type_(c, argv):
+    v = c.db.lookup(argv[1])
+    return Status(b"none" if v is None else type_name(v).encode())
+
+
+@command("keys", arity=2, flags="readonly", keys=(0, 0, 0), group="generic", since="1.0.0",
+         summary="Returns all key names that match a pattern.",
+         complexity="O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
+         args="pattern:pattern", tips="request_policy:all_shards nondeterministic_output_order")
+def keys(c, argv):
+    db = c.db
+    match = glob_matcher(argv[1])
+    now = c.server.now_ms()
+    expires = db.expires
+    out = []
+    for k in db.data:
+        if match(k):
+            if expires:
+                when = expires.get(k)
+                if when is not None and when <= now:
+                    continue  # logically expired: not listed (not deleted here)
+            out.append(k)
+    return out
+
+
+def parse_scan_cursor(b: bytes) -> int:
+    # Redis parses the cursor with strtoull: an unsigned 64-bit number.
+    if not b.isdigit():
+        raise CommandError(errors.INVALID_CURSOR)
+    v = int(b)
+    if v >= 2**64:
+        raise CommandError(errors.INVALID_CURSOR)
+    return v
+
+
+def parse_scan_options(argv: list[bytes], start: int, allow_type: bool):
+    """MATCH / COUNT (/ TYPE) options shared by SCAN, HSCAN, SSCAN, ZSCAN."""
+    count = 10
+    pattern = None
+    type_filter = None
+    i = start
+    while i < len(argv):
+        opt = argv[i].lower()
+        if i + 1 >= len(argv):
+            raise CommandError(errors.SYNTAX)
+        if opt == b"count":
+            count = to_int(argv[i + 1])
+            if count < 1:
+                raise CommandError(errors.SYNTAX)
+        elif opt == b"match":
+            pattern = argv[i + 1]
+        elif opt == b"type" and allow_type:
+            type_filter = argv[i + 1].decode("utf-8", "replace").lower()
+        else:
+            raise CommandError(errors.SYNTAX)
+        i += 2
+    return count, pattern, type_filter
+
+
+@command("scan", arity=-2, flags="readonly", group="generic", since="2.8.0",
+         summary="Iterates over the key names in the database.",
+         complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+         args="cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [TYPE type]",
+         tips="nondeterministic_output request_policy:special")
+def scan(c, argv):
+    cursor = parse_scan_cursor(argv[1])
+    count, pattern, type_filter = parse_scan_options(argv, 2, True)
+    db = c.db
+    nxt, batch = db.scan(cursor, count)
+    match = glob_matcher(pattern) if pattern is not None else None
+    out = []
+    for k in batch:
+        if match is not None and not match(k):
+            continue
+        v = db.lookup(k)  # expired keys are deleted here, as Redis's scan does
+        if v is None:
+            continue
+        if type_filter is not None and type_name(v) != type_filter:
+            continue
+        out.append(k)
+    return [b"%d" % nxt, out]
+
+
+@command("randomkey", arity=1, flags="readonly", group="generic", since="1.0.0",
+         summary="Returns a random key name from the database.", complexity="O(1)",
+         tips="nondeterministic_output")
+def randomkey(c, argv):
+    return c.db.random_key()
+
+
+def _rename(c, argv, nx: bool):
+    db = c.db
+    src, dst = argv[1], argv[2]
+    v = db.lookup(src)
+    if v is None:
+        raise CommandError(errors.NO_SUCH_KEY)
+    if src == dst:
+        return 0 if nx else OK
+    when = db.get_expire(src)
+    if db.lookup(dst) is not None:
+        if nx:
+            return 0
+        db.delete(dst)
+    db.delete(src)
+    db.add(dst, v)
+    if when is not None:
+        db.set_expire(dst, when)
+    srv = c.server
+    srv.notify_keyspace_event("g", "rename_from", src, db.id)
+    srv.notify_keyspace_event("g", "rename_to", dst, db.id)
+    if db.blocking_keys and dst in db.blocking_keys:
+        db.signal_ready(dst)
+    return 1 if nx else OK
+
+
+@command("rename", arity=3, flags="write", keys=(1, 2, 1), group="generic", since="1.0.0",
+         summary="Renames a key and overwrites the destination.", complexity="O(1)",
+         args="key newkey")
+def rename(c, argv):
+    return _rename(c, argv, nx=False)
+
+
+@command("renamenx", arity=3, flags="write fast", keys=(1, 2, 1), group="generic",
+         since="1.0.0", summary="Renames a key only when the target key name doesn't exist.",
+         complexity="O(1)", args="key newkey")
+def renamenx(c, argv):
+    return _rename(c, argv, nx=True)
+
+
+def _target_db(c, b: bytes):
+    idx = to_int(b, errors.NOT_INTEGER)
+    if idx < 0 or idx >= len(c.server.dbs):
+        raise CommandError("ERR DB index is out of range")
+    return c.server.dbs[idx]
+
+
+@command("move", arity=3, flags="write fast", keys=(1, 1, 1), group="generic",
+         since="1.0.0", summary="Moves a key to another database.", complexity="O(1)",
+         args="key db:integer")
+def move(c, argv):
+    src_db = c.db
+    dst_db = _target_db(c, argv[2])
+    if dst_db is src_db:
+        raise CommandError(errors.SAME_OBJECT)
+    key = argv[1]
+    v = src_db.lookup(key)
+    if v is None or dst_db.lookup(key) is not None:
+        return 0
+    when = src_db.get_expire(key)
+    src_db.delete(key)
+    dst_db.add(key, v)
+    if when is not None:
+        dst_db.set_expire(key, when)
+    srv = c.server
+    srv.notify_keyspace_event("g", "move_from", key, src_db.id)
+    srv.notify_keyspace_event("g", "move_to", key, dst_db.id)
+    dst_db.signal_ready(key)
+    return 1
+
+
+@command("copy", arity=-3, flags="write denyoom", keys=(1, 2, 1), group="generic",
+         since="6.2.0", summary="Copies the value of a key to a new key.",
+         complexity="O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+         args="source:key destination:key [DB destination-db:integer] [REPLACE]")
+def copy(c, argv):
+    src, dst = argv[1], argv[2]
+    dst_db = c.db
+    replace = False
+    i = 3
+    while i < len(argv):
+        opt = argv[i].lower()
+        if opt == b"replace":
+            replace = True
+        elif opt == b"db" and i + 1 < len(argv):
+            dst_db = _target_db(c, argv[i + 1])
+            i += 1
+        else:
+            raise CommandError(errors.SYNTAX)
+        i += 1
+    if src == dst and dst_db is c.db:
+        raise CommandError(errors.SAME_OBJECT)
+    v = c.db.lookup(src)
+    if v is None:
+        return 0
+    if dst_db.lookup(dst) is not None:
+        if not replace:
+            return 0
+        dst_db.delete(dst)
+    when = c.db.get_expire(src)
+    dst_db.add(dst, copy_value(v))
+    if when is not None:
+        dst_db.set_expire(dst, when)
+    c.server.notify_keyspace_event("g", "copy_to", dst, dst_db.id)
+    dst_db.signal_ready(dst)
+    return 1
+
+
+OBJECT = container("object", group="generic", since="2.2.3",
+                   summary="A container for object introspection commands.")
+
+_LFU_POLICIES = ("allkeys-lfu", "volatile-lfu")
+
+
+@subcommand(OBJECT, "encoding", arity=3, flags="readonly", keys=(2, 2, 1), since="2.2.3",
+            summary="Returns the internal encoding of a Redis object.", complexity="O(1)",
+            args="key", tips="nondeterministic_output")
+def object_encoding(c, argv):
+    v = c.db.lookup(argv[2])
+    if v is None:
+        return None
+    return encoding_of(v, c.server.config).encode()
+
+
+@subcommand(OBJECT, "refcount", arity=3, flags="readonly", keys=(2, 2, 1), since="2.2.3",
+            summary="Returns the reference count of a value of a key.", complexity="O(1)",
+            args="key", tips="nondeterministic_output")
+def object_refcount(c, argv):
+    v = c.db.lookup(argv[2])
+    if v is None:
+        return None
+    # Redis shares the integers 0..9999 (OBJ_SHARED_REFCOUNT) when no LRU/LFU
+    # policy needs per-object metadata.
+    if (v.__class__ is bytes and v.isdigit() and len(v) <= 4 and (v == b"0" or v[0] != 48)
+            and not c.server.config.maxmemory_policy.endswith(("lru", "lfu"))):
+        return 2147483647
+    return 1
+
+
+@subcommand(OBJECT, "idletime", arity=3, flags="readonly", keys=(2, 2, 1), since="2.2.3",
+            summary="Returns the time since the last access to a Redis object.",
+            complexity="O(1)", args="key", tips="nondeterministic_output")
+def object_idletime(c, argv):
+    v = c.db.lookup(argv[2])
+    if v is None:
+        return None
+    if c.server.config.maxmemory_policy in _LFU_POLICIES:
+        raise CommandError(
+            "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that "
+            "when switching between policies at runtime LRU and LFU data will take some time "
+            "to adjust.")
+    # Per-key access times cost ~40 bytes a key in Python (a parallel dict);
+    # they arrive with LRU eviction. Until then say so rather than invent a number.
+    raise CommandError("ERR idle time is not tracked by this server yet")
+
+
+@subcommand(OBJECT, "freq", arity=3, flags="readonly", keys=(2, 2, 1), since="4.0.0",
+            summary="Returns the logarithmic access frequency counter of a Redis object.",
+            complexity="O(1)", args="key", tips="nondeterministic_output")
+def object_freq(c, argv):
+    v = c.db.lookup(argv[2])
+    if v is None:
+        return None
+    if c.server.config.maxmemory_policy not in _LFU_POLICIES:
+        raise CommandError(
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please "
+            "note that when switching between policies at runtime LRU and LFU data will take "
+            "some time to adjust.")
+    raise CommandError("ERR access frequency is not tracked by this server yet")
+
+
+_OBJECT_HELP = [
+    b"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    b"ENCODING <key>",
+    b"    Return the kind of internal representation used in order to store the value",
+    b"    associated with a <key>.",
+    b"FREQ <key>",
+    b"    Return the access frequency index of the <key>. The returned integer is",
+    b"    proportional to the logarithm of the recent access frequency of the key.",
+    b"IDLETIME <key>",
+    b"    Return the idle time of the <key>, that is the approximated number of",
+    b"    seconds elapsed since the last access to the key.",
+    b"REFCOUNT <key>",
+    b"    Return the number of references of the value associated with the specified",
+    b"    <key>.",
+    b"HELP",
+    b"    Print this help.",
+]
+
+
+@subcommand(OBJECT, "help", arity=2, flags="loading stale", since="6.2.0",
+            summary="Returns helpful text about the different subcommands.", complexity="O(1)")
+def object_help(c, argv):
+    return [Status(line) for line in _OBJECT_HELP]
