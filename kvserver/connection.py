@@ -58,7 +58,6 @@ class Client(asyncio.Protocol):
         self.is_unix = False
         self.created = time.time()
         self.last_interaction = time.monotonic()
-        self.last_cmd = b"NULL"
         self.mstate: list | None = None  # queued (cmd, argv) inside MULTI
         self.multi_error = False
         self.dirty_cas = False
@@ -85,6 +84,7 @@ class Client(asyncio.Protocol):
         self.in_script = False  # running redis.call from a script
         self.watched_expired = False
         self.last_argv: list[bytes] = []
+        self.cmd = None  # spec of the last command run (CLIENT LIST cmd=)
         self.obuf_soft_since: float | None = None
 
     @property
@@ -149,6 +149,8 @@ class Client(asyncio.Protocol):
             base = self.pending
         reader.feed(data)
         done = []
+        srv = self.server
+        out = self.out
         try:
             while True:
                 argv = reader.gets()
@@ -160,10 +162,21 @@ class Client(asyncio.Protocol):
                     if a.__class__ is not bytes:
                         raise hiredis.ProtocolError
                 done.append(argv)
-                if argv:
+                if not argv:
+                    continue
+                # The common case inline (see execute() for the general one).
+                if (self.blocked is None and not self.queued_argv and not srv.pause_until
+                        and not self.reply_mode):
+                    self.last_argv = argv
+                    r = dispatch(self, argv)
+                    if srv.blocking.ready:
+                        srv.blocking.handle_ready()
+                    if r is not NOREPLY:
+                        out.append(encode(r, self.resp3))
+                else:
                     self.execute(argv)
-                    if self.closed:
-                        return
+                if self.closed:
+                    return
         except hiredis.ProtocolError:
             # Hand the rest (from the request hiredis could not take) to the
             # Python parser, which gives Redis's verdict on it.
@@ -221,9 +234,10 @@ class Client(asyncio.Protocol):
                 limits = self.server.proto_limits(self)
 
     def protocol_error(self, e: protocol.ProtocolError) -> None:
-        self.server.log_verbose(f"Protocol error ({e.what}) from client: {self.describe()}")
         self.server.count_error_text("ERR")
         self.out.append(encode_error_line(e.reply))
+        if self.server.config.loglevel in ("debug", "verbose"):  # describe() is not free
+            self.server.log_verbose(f"Protocol error ({e.what}) from client: {self.describe()}")
         self.close_after_reply = True
         self.flush()
 
@@ -234,7 +248,6 @@ class Client(asyncio.Protocol):
         if self.blocked is not None or self.queued_argv or self.server.pause_holds(self, argv):
             self.queued_argv.append(argv)
             return
-        self.last_cmd = argv[0]
         self.last_argv = argv
         r = dispatch(self, argv)
         if self.server.blocking.ready:
@@ -255,7 +268,6 @@ class Client(asyncio.Protocol):
             if self.server.pause_holds(self, argv):
                 break
             q.popleft()
-            self.last_cmd = argv[0]
             self.last_argv = argv
             r = dispatch(self, argv)
             if self.server.blocking.ready:
@@ -279,8 +291,12 @@ class Client(asyncio.Protocol):
             data = out[0] if len(out) == 1 else b"".join(out)
             out.clear()
             self.net_out += len(data)
-            self.transport.write(data)
-            self.server.check_output_limits(self)
+            t = self.transport
+            t.write(data)
+            if t.get_write_buffer_size():
+                self.server.check_output_limits(self)
+            elif self.obuf_soft_since is not None:
+                self.obuf_soft_since = None
         elif out:
             out.clear()
         if self.close_after_reply and not self.closed:

@@ -27,13 +27,23 @@ _SUBSCRIBED_ALLOWED = frozenset((b"subscribe", b"ssubscribe", b"unsubscribe", b"
                                  b"psubscribe", b"punsubscribe", b"ping", b"quit", b"reset"))
 
 
+# Command names as clients spell them ("GET", "get", "Get") -> spec, so the
+# hot path makes one dict look-up and no lower(). Bounded: a client sending
+# names in random case cannot grow it without limit.
+_BY_SPELLING: dict[bytes, CommandSpec] = {}
+_BY_SPELLING_MAX = 4096
+
+
 def lookup_command(argv: list[bytes]) -> CommandSpec | CommandError:
     """The spec for argv (resolving subcommands), or the error Redis gives."""
-    cmd = TABLE.get(argv[0])
+    name = argv[0]
+    cmd = _BY_SPELLING.get(name)
     if cmd is None:
-        cmd = TABLE.get(argv[0].lower())
+        cmd = TABLE.get(name.lower())
         if cmd is None:
             return errors.unknown_command(argv)
+        if len(_BY_SPELLING) < _BY_SPELLING_MAX:
+            _BY_SPELLING[name] = cmd
     if cmd.subcommands:
         if len(argv) < 2:
             return errors.wrong_arity(cmd.name)
@@ -49,17 +59,19 @@ def lookup_command(argv: list[bytes]) -> CommandSpec | CommandError:
 
 def dispatch(c: "Client", argv: list[bytes]) -> object:
     """Check and run one command for client c; returns its reply value."""
-    cmd = lookup_command(argv)
-    if cmd.__class__ is not CommandSpec:
-        return reject(c, cmd, argv)
-    srv = c.server
+    cmd = _BY_SPELLING.get(argv[0])
+    if cmd is None or cmd.subcommands or cmd.arity != len(argv):
+        # Not the common case of a known, fixed-arity command: full checks.
+        cmd = lookup_command(argv)
+        if cmd.__class__ is not CommandSpec:
+            return reject(c, cmd, argv)
 
     # Authentication (ACL users and permissions hook in here too).
     if not c.authenticated and not cmd.is_noauth:
         return reject(c, CommandError(errors.NOAUTH), argv, cmd)
 
     # MULTI: queue everything but the transaction commands themselves.
-    if c.mstate is not None and argv[0].lower() not in _MULTI_IMMEDIATE:
+    if c.mstate is not None and cmd.name.encode() not in _MULTI_IMMEDIATE:
         if cmd.is_no_multi:
             c.multi_error = True
             return reject(c, CommandError("ERR Command not allowed inside a transaction"),
@@ -68,7 +80,7 @@ def dispatch(c: "Client", argv: list[bytes]) -> object:
         return QUEUED
 
     # RESP2 subscribed mode allows only the (un)subscribe family and PING.
-    if c.subscriptions and not c.resp3 and argv[0].lower() not in _SUBSCRIBED_ALLOWED:
+    if c.subscriptions and not c.resp3 and cmd.name.encode() not in _SUBSCRIBED_ALLOWED:
         name = cmd.fullname
         return reject(c, CommandError(
             f"ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
@@ -99,6 +111,7 @@ def call(c: "Client", cmd: CommandSpec, argv: list[bytes]) -> object:
         srv.feed_monitors(c, argv)
     dirty = srv.dirty
     c.propagate_as = None
+    c.cmd = cmd
     t0 = perf_counter_ns()
     try:
         r = cmd.handler(c, argv)
@@ -111,10 +124,9 @@ def call(c: "Client", cmd: CommandSpec, argv: list[bytes]) -> object:
             cmd.failed_calls += 1
             srv.count_error(r)
     dt = perf_counter_ns() - t0
-    cmd.calls += 1
+    cmd.calls += 1  # total_commands_processed is the sum of these (see info.py)
     cmd.usec += dt
-    srv.stats.total_commands_processed += 1
-    if dt >= srv.slowlog_threshold_ns and srv.slowlog_threshold_ns >= 0 and not cmd.skip_slowlog:
+    if dt >= srv.slowlog_threshold_ns and not cmd.skip_slowlog:
         srv.slowlog.add(c, argv, dt // 1000)
     if srv.dirty != dirty and cmd.is_write:
         pa = c.propagate_as

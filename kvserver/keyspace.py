@@ -38,12 +38,13 @@ def type_name(value: object) -> str:
 
 
 class Database:
-    __slots__ = ("id", "server", "data", "expires", "_heap", "watched",
+    __slots__ = ("id", "server", "stats", "data", "expires", "_heap", "watched",
                  "blocking_keys", "avg_ttl", "_scan_snapshots", "_scan_seq")
 
     def __init__(self, server: "Server", index: int) -> None:
         self.id = index
         self.server = server
+        self.stats = server.stats
         self.data: dict[bytes, object] = {}
         self.expires: dict[bytes, int] = {}
         self._heap: list[tuple[int, bytes]] = []
@@ -66,7 +67,7 @@ class Database:
         Counts keyspace hits and misses.
         """
         v = self.data.get(key)
-        stats = self.server.stats
+        stats = self.stats
         if v is None:
             stats.keyspace_misses += 1
             return None

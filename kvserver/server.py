@@ -37,7 +37,6 @@ class Stats:
 
     def reset(self) -> None:
         self.total_connections_received = 0
-        self.total_commands_processed = 0
         self.rejected_connections = 0
         self.expired_keys = 0
         self.expired_stale_perc = 0.0
@@ -66,10 +65,10 @@ class Server:
         # ephemeral_port: with port 0, let the OS pick a free port (the test
         # double); plain port 0 means no TCP listener, as in Redis.
         self.ephemeral_port = ephemeral_port
+        self.stats = Stats()
         self.dbs = [Database(self, i) for i in range(self.config.databases)]
         self.clients: dict[int, "Client"] = {}
         self._next_id = 0
-        self.stats = Stats()
         self.dirty = 0
         self.start_time = time.time()
         self.start_monotonic = time.monotonic()
@@ -82,7 +81,7 @@ class Server:
         self.is_replica = False
         self.monitors: list["Client"] = []
         self.slowlog = SlowLog(self.config.slowlog_max_len)
-        self.slowlog_threshold_ns = self.config.slowlog_log_slower_than * 1000
+        self.slowlog_threshold_ns = _slowlog_threshold_ns(self.config.slowlog_log_slower_than)
         self.blocking = Blocking(self)
         # Propagation consumers (AOF, replicas, transaction log): each is a
         # callable(db_index, argv). See propagate().
@@ -313,7 +312,7 @@ class Server:
     def _config_changed(self, name: str) -> None:
         cfg = self.config
         if name == "slowlog-log-slower-than":
-            self.slowlog_threshold_ns = cfg.slowlog_log_slower_than * 1000
+            self.slowlog_threshold_ns = _slowlog_threshold_ns(cfg.slowlog_log_slower_than)
         elif name == "slowlog-max-len":
             self.slowlog.max_len = cfg.slowlog_max_len
             while len(self.slowlog.entries) > cfg.slowlog_max_len:
@@ -502,9 +501,16 @@ class Server:
 
     def _sample_ops(self) -> None:
         now = time.monotonic()
-        self.ops_samples.append((now, self.stats.total_commands_processed))
+        self.ops_samples.append((now, self.total_commands_processed()))
         if len(self.ops_samples) > 16:
             del self.ops_samples[0]
+
+    def total_commands_processed(self) -> int:
+        """Commands run since start or CONFIG RESETSTAT: the sum of the
+        per-command counters (counting twice on the hot path would cost)."""
+        from kvserver.table import all_commands
+
+        return sum(spec.calls for spec in all_commands())
 
     def instantaneous_ops(self) -> int:
         s = self.ops_samples
@@ -520,6 +526,11 @@ class Server:
                     and not c.is_replica_link and now - c.last_interaction > limit):
                 self.log_verbose("Closing idle client")
                 c.close()
+
+
+def _slowlog_threshold_ns(usec: int) -> float:
+    """slowlog-log-slower-than in ns; a negative value disables the slow log."""
+    return float("inf") if usec < 0 else usec * 1000
 
 
 _PAUSE_WRITE_LIKE = frozenset(("eval", "evalsha", "fcall", "publish", "spublish", "pfcount",
