@@ -76,3 +76,11 @@ def unknown_subcommand(sub: bytes, container: str) -> CommandError:
 
 def invalid_expire(cmd: str) -> CommandError:
     return CommandError(f"ERR invalid expire time in '{cmd}' command")
+
+
+def subcommand_syntax(sub: bytes, container: str) -> CommandError:
+    """addReplySubcommandSyntaxError: a known subcommand with arguments it can't take."""
+    s = sub.decode("utf-8", "replace")[:128]
+    return CommandError(
+        f"ERR unknown subcommand or wrong number of arguments for '{s}'. "
+        f"Try {container.upper()} HELP.")

@@ -23,7 +23,7 @@ FUNCTION = container("function", group="scripting", since="7.0.0",
             args="[ASYNC|SYNC]", tips="request_policy:all_nodes response_policy:all_succeeded")
 def function_flush(c, argv):
     if len(argv) > 3:
-        raise CommandError(errors.SYNTAX)
+        raise errors.subcommand_syntax(argv[1], "function")
     if len(argv) == 3 and argv[2].lower() not in (b"async", b"sync"):
         raise CommandError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
     return OK
