@@ -109,6 +109,13 @@ class Client(asyncio.Protocol):
             self.is_unix = True
             self.addr = f"{local or srv.config.unixsocket}:0"
             self.laddr = self.addr
+        if (srv.config.protected_mode and not srv.config.requirepass and not self.is_unix
+                and not _is_loopback(self.addr)):
+            srv.stats.rejected_connections += 1
+            transport.write(PROTECTED_MODE_DENIED)
+            transport.close()
+            self.closed = True
+            return
         srv.stats.total_connections_received += 1
         if len(srv.clients) >= srv.config.maxclients:
             srv.stats.rejected_connections += 1
@@ -315,6 +322,27 @@ class Client(asyncio.Protocol):
     def describe(self) -> str:
         """The line CLIENT LIST / CLIENT INFO prints for this client."""
         return self.server.describe_client(self)
+
+
+PROTECTED_MODE_DENIED = (
+    b"-DENIED Redis is running in protected mode because protected mode is enabled and no "
+    b"password is set for the default user. In this mode connections are only accepted from "
+    b"the loopback interface. If you want to connect from external computers to Redis you may "
+    b"adopt one of the following solutions: 1) Just disable protected mode sending the command "
+    b"'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from "
+    b"the same host the server is running, however MAKE SURE Redis is not publicly accessible "
+    b"from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) "
+    b"Alternatively you can just disable the protected mode by editing the Redis configuration "
+    b"file, and setting the protected mode option to 'no', and then restarting the server. 3) "
+    b"If you started the server manually just for testing, restart it with the "
+    b"'--protected-mode no' option. 4) Setup a an authentication password for the default "
+    b"user. NOTE: You only need to do one of the above things in order for the server to start "
+    b"accepting connections from the outside.\r\n")
+
+
+def _is_loopback(addr: str) -> bool:
+    host = addr.rsplit(":", 1)[0]
+    return host.startswith("127.") or host in ("::1", "localhost") or host.startswith("::ffff:127.")
 
 
 def encode_error_line(msg: str) -> bytes:
