@@ -73,6 +73,7 @@ class Server:
         self.start_time = time.time()
         self.start_monotonic = time.monotonic()
         self.run_id = os.urandom(20).hex()
+        self.lastsave = int(time.time())  # LASTSAVE: the last successful save (or start)
         # The clock: now_ms() is the only time source for TTLs. The test double
         # moves it forward (advance_time); scripts and EXEC freeze it.
         self.clock_offset_ms = 0
