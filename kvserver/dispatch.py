@@ -44,9 +44,9 @@ def lookup_command(argv: list[bytes]) -> CommandSpec | CommandError:
             return errors.unknown_command(argv)
         if len(_BY_SPELLING) < _BY_SPELLING_MAX:
             _BY_SPELLING[name] = cmd
-    if cmd.subcommands:
-        if len(argv) < 2:
-            return errors.wrong_arity(cmd.name)
+    if cmd.subcommands and len(argv) > 1:
+        # A container alone (CONFIG) fails its arity check below, as in Redis;
+        # COMMAND alone runs its own handler.
         sub = cmd.subcommands.get(argv[1].lower())
         if sub is None:
             return errors.unknown_subcommand(argv[1], cmd.name)

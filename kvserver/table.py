@@ -59,7 +59,7 @@ class CommandSpec:
                  keys: tuple[int, int, int], group: str, since: str, summary: str,
                  complexity: str, args: str, doc_flags: str, tips: str,
                  getkeys: Callable[[list[bytes]], list[int]] | None,
-                 parent: "CommandSpec | None" = None) -> None:
+                 parent: "CommandSpec | None" = None, acl: str = "") -> None:
         self.name = name
         self.parent = parent
         self.fullname = f"{parent.name}|{name}" if parent else name
@@ -98,6 +98,11 @@ class CommandSpec:
         self.is_no_multi = "no_multi" in s
         self.allow_busy = "allow_busy" in s
         self.acl_categories = self._acl_categories(s, group)
+        # Categories Redis's commands/*.json give beyond what flags and group imply.
+        for cat in acl.split():
+            cat = cat if cat.startswith("@") else "@" + cat
+            if cat not in self.acl_categories:
+                self.acl_categories.append(cat)
         self.reset_stats()
 
     @staticmethod
@@ -144,28 +149,36 @@ TABLE: dict[bytes, CommandSpec] = {}
 def command(name: str, *, arity: int, flags: str = "", keys: tuple[int, int, int] = (0, 0, 0),
             group: str, since: str = "1.0.0", summary: str = "", complexity: str = "",
             args: str = "", doc_flags: str = "", tips: str = "",
-            getkeys: Callable[[list[bytes]], list[int]] | None = None):
-    """Declare a top-level command; decorates its handler."""
+            getkeys: Callable[[list[bytes]], list[int]] | None = None, acl: str = ""):
+    """Declare a top-level command; decorates its handler.
+
+    `acl`: extra ACL categories (e.g. "connection" or "@dangerous") beyond those
+    the flags and group imply."""
 
     def register(fn: Handler) -> Handler:
         key = name.encode()
         if key in TABLE:
             raise ValueError(f"command {name} declared twice")
         TABLE[key] = CommandSpec(name, fn, arity, flags, keys, group, since, summary,
-                                 complexity, args, doc_flags, tips, getkeys)
+                                 complexity, args, doc_flags, tips, getkeys, acl=acl)
         return fn
 
     return register
 
 
 def container(name: str, *, group: str, since: str, summary: str,
-              complexity: str = "Depends on subcommand.", flags: str = "") -> CommandSpec:
-    """Declare a command that only dispatches to subcommands (CLIENT, CONFIG, ...)."""
+              complexity: str = "Depends on subcommand.", flags: str = "",
+              arity: int = -2, handler: Handler | None = None, tips: str = "",
+              acl: str = "") -> CommandSpec:
+    """Declare a command that only dispatches to subcommands (CLIENT, CONFIG, ...).
+
+    A container that also runs on its own (COMMAND) passes arity=-1 and the
+    handler for the bare form."""
     key = name.encode()
     if key in TABLE:
         raise ValueError(f"command {name} declared twice")
-    spec = CommandSpec(name, None, -2, flags, (0, 0, 0), group, since, summary,
-                       complexity, "", "", "", None)
+    spec = CommandSpec(name, handler, arity, flags, (0, 0, 0), group, since, summary,
+                       complexity, "", "", tips, None, acl=acl)
     TABLE[key] = spec
     return spec
 
@@ -175,7 +188,7 @@ def subcommand(parent: CommandSpec, name: str, *, arity: int, flags: str = "",
                summary: str = "", complexity: str = "", args: str = "",
                doc_flags: str = "", tips: str = "",
                getkeys: Callable[[list[bytes]], list[int]] | None = None,
-               group: str | None = None):
+               group: str | None = None, acl: str = ""):
     """Declare a subcommand of a container; decorates its handler."""
 
     def register(fn: Handler) -> Handler:
@@ -184,7 +197,7 @@ def subcommand(parent: CommandSpec, name: str, *, arity: int, flags: str = "",
             raise ValueError(f"subcommand {parent.name}|{name} declared twice")
         parent.subcommands[key] = CommandSpec(
             name, fn, arity, flags, keys, group or parent.group, since or parent.since,
-            summary, complexity, args, doc_flags, tips, getkeys, parent)
+            summary, complexity, args, doc_flags, tips, getkeys, parent, acl=acl)
         return fn
 
     return register
