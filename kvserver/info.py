@@ -546,7 +546,7 @@ def _sec_stats(srv: Server) -> Fields:
     chans, pats, shard = _pubsub_counts(srv)
     return {
         "total_connections_received": st.total_connections_received,
-        "total_commands_processed": st.total_commands_processed,
+        "total_commands_processed": srv.total_commands_processed(),
         "instantaneous_ops_per_sec": srv.instantaneous_ops(),
         "total_net_input_bytes": nin,
         "total_net_output_bytes": nout,
