@@ -48,7 +48,7 @@ class CommandSpec:
     __slots__ = (
         "name", "fullname", "handler", "arity", "flags", "first_key", "last_key",
         "key_step", "group", "since", "summary", "complexity", "args", "doc_flags",
-        "tips", "getkeys", "subcommands", "parent", "acl_categories",
+        "tips", "getkeys", "subcommands", "parent", "acl_categories", "history",
         "is_write", "is_readonly", "is_denyoom", "is_noauth", "is_fast",
         "is_admin", "is_blocking", "is_noscript", "is_loading", "is_stale",
         "skip_monitor", "skip_slowlog", "is_no_multi", "allow_busy",
@@ -59,7 +59,8 @@ class CommandSpec:
                  keys: tuple[int, int, int], group: str, since: str, summary: str,
                  complexity: str, args: str, doc_flags: str, tips: str,
                  getkeys: Callable[[list[bytes]], list[int]] | None,
-                 parent: "CommandSpec | None" = None, acl: str = "") -> None:
+                 parent: "CommandSpec | None" = None, acl: str = "",
+                 history: tuple[tuple[str, str], ...] = ()) -> None:
         self.name = name
         self.parent = parent
         self.fullname = f"{parent.name}|{name}" if parent else name
@@ -80,6 +81,7 @@ class CommandSpec:
         self.args = args
         self.doc_flags = doc_flags.split()
         self.tips = tips.split()
+        self.history = history  # COMMAND DOCS: ((since, what changed), ...)
         self.getkeys = getkeys
         self.subcommands: dict[bytes, CommandSpec] = {}
         s = set(fl)
@@ -149,18 +151,20 @@ TABLE: dict[bytes, CommandSpec] = {}
 def command(name: str, *, arity: int, flags: str = "", keys: tuple[int, int, int] = (0, 0, 0),
             group: str, since: str = "1.0.0", summary: str = "", complexity: str = "",
             args: str = "", doc_flags: str = "", tips: str = "",
-            getkeys: Callable[[list[bytes]], list[int]] | None = None, acl: str = ""):
+            getkeys: Callable[[list[bytes]], list[int]] | None = None, acl: str = "",
+            history: tuple[tuple[str, str], ...] = ()):
     """Declare a top-level command; decorates its handler.
 
     `acl`: extra ACL categories (e.g. "connection" or "@dangerous") beyond those
-    the flags and group imply."""
+    the flags and group imply; `history`: COMMAND DOCS's ((version, change), ...)."""
 
     def register(fn: Handler) -> Handler:
         key = name.encode()
         if key in TABLE:
             raise ValueError(f"command {name} declared twice")
         TABLE[key] = CommandSpec(name, fn, arity, flags, keys, group, since, summary,
-                                 complexity, args, doc_flags, tips, getkeys, acl=acl)
+                                 complexity, args, doc_flags, tips, getkeys, acl=acl,
+                                 history=history)
         return fn
 
     return register
@@ -188,7 +192,8 @@ def subcommand(parent: CommandSpec, name: str, *, arity: int, flags: str = "",
                summary: str = "", complexity: str = "", args: str = "",
                doc_flags: str = "", tips: str = "",
                getkeys: Callable[[list[bytes]], list[int]] | None = None,
-               group: str | None = None, acl: str = ""):
+               group: str | None = None, acl: str = "",
+               history: tuple[tuple[str, str], ...] = ()):
     """Declare a subcommand of a container; decorates its handler."""
 
     def register(fn: Handler) -> Handler:
@@ -197,7 +202,8 @@ def subcommand(parent: CommandSpec, name: str, *, arity: int, flags: str = "",
             raise ValueError(f"subcommand {parent.name}|{name} declared twice")
         parent.subcommands[key] = CommandSpec(
             name, fn, arity, flags, keys, group or parent.group, since or parent.since,
-            summary, complexity, args, doc_flags, tips, getkeys, parent, acl=acl)
+            summary, complexity, args, doc_flags, tips, getkeys, parent, acl=acl,
+            history=history)
         return fn
 
     return register

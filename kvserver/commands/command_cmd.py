@@ -201,6 +201,9 @@ class CommandMeta:
             if doc_flags:
                 d[b"doc_flags"] = SetReply(
                     [_STATUS[f] for f in _DOC_FLAG_ORDER if f in doc_flags])
+            if spec.history:
+                d[b"history"] = SetReply([[v.encode(), what.encode()]
+                                          for v, what in spec.history])
             if self.args:
                 d[b"arguments"] = [a.to_doc() for a in self.args]
             self._docs = d
@@ -370,7 +373,9 @@ def command_count(c, argv):
             summary="Get array of specific Redis command details, or all when no argument "
                     "is given.",
             complexity="O(N) where N is the number of commands to look up",
-            args="[command-name...]")
+            args="[command-name...]",
+            history=(("7.0.0", "Allowed to be called with no argument to get info on all "
+                               "commands."),))
 def command_info_cmd(c, argv):
     if len(argv) == 2:
         return command_bare(c, argv)
