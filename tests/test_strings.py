@@ -775,7 +775,7 @@ _COMMANDS = st.one_of(
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(_COMMANDS, min_size=1, max_size=25))
 def test_hypothesis_string_sequences(diff, cmds):
     diff.flush()

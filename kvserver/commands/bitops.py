@@ -388,9 +388,9 @@ def _bitfield(c, argv, readonly_cmd: bool):
 @command("bitfield", arity=-2, flags="write denyoom", keys=(1, 1, 1), group="bitmap",
          since="3.2.0", summary="Perform arbitrary bitfield integer operations on strings",
          complexity="O(1) for each subcommand specified",
-         args="key [GET encoding offset:integer|[OVERFLOW WRAP|SAT|FAIL] "
-              "(SET encoding offset:integer value:integer|"
-              "INCRBY encoding offset:integer increment:integer) ...]")
+         args="key [((GET encoding offset:integer)|([OVERFLOW WRAP|SAT|FAIL] "
+              "((SET encoding offset:integer value:integer)|"
+              "(INCRBY encoding offset:integer increment:integer))))...]")
 def bitfield(c, argv):
     return _bitfield(c, argv, False)
 
@@ -400,6 +400,6 @@ def bitfield(c, argv):
          summary="Perform arbitrary bitfield integer operations on strings. "
                  "Read-only variant of BITFIELD",
          complexity="O(1) for each subcommand specified",
-         args="key [GET encoding offset:integer ...]")
+         args="key [(GET encoding offset:integer)...]")
 def bitfield_ro(c, argv):
     return _bitfield(c, argv, True)
