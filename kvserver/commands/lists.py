@@ -105,7 +105,8 @@ def _push(c, argv: list[bytes], left: bool, xx: bool) -> int:
          since="1.0.0", summary="Prepend one or multiple elements to a list",
          complexity="O(1) for each element added, so O(N) to add N elements when the "
                     "command is called with multiple arguments.",
-         args="key element...")
+         args="key element...",
+         history=(("2.4.0", "Accepts multiple `element` arguments."),))
 def lpush(c, argv):
     return _push(c, argv, True, False)
 
@@ -114,7 +115,8 @@ def lpush(c, argv):
          since="1.0.0", summary="Append one or multiple elements to a list",
          complexity="O(1) for each element added, so O(N) to add N elements when the "
                     "command is called with multiple arguments.",
-         args="key element...")
+         args="key element...",
+         history=(("2.4.0", "Accepts multiple `element` arguments."),))
 def rpush(c, argv):
     return _push(c, argv, False, False)
 
@@ -123,7 +125,8 @@ def rpush(c, argv):
          since="2.2.0", summary="Prepend an element to a list, only if the list exists",
          complexity="O(1) for each element added, so O(N) to add N elements when the "
                     "command is called with multiple arguments.",
-         args="key element...")
+         args="key element...",
+         history=(("4.0.0", "Accepts multiple `element` arguments."),))
 def lpushx(c, argv):
     return _push(c, argv, True, True)
 
@@ -132,7 +135,8 @@ def lpushx(c, argv):
          since="2.2.0", summary="Append an element to a list, only if the list exists",
          complexity="O(1) for each element added, so O(N) to add N elements when the "
                     "command is called with multiple arguments.",
-         args="key element...")
+         args="key element...",
+         history=(("4.0.0", "Accepts multiple `element` arguments."),))
 def rpushx(c, argv):
     return _push(c, argv, False, True)
 
@@ -168,14 +172,16 @@ def _pop(c, argv: list[bytes], left: bool):
 
 @command("lpop", arity=-2, flags="write fast", keys=(1, 1, 1), group="list", since="1.0.0",
          summary="Remove and get the first elements in a list",
-         complexity="O(N) where N is the number of elements returned", args="key [count:integer]")
+         complexity="O(N) where N is the number of elements returned", args="key [count:integer]",
+         history=(("6.2.0", "Added the `count` argument."),))
 def lpop(c, argv):
     return _pop(c, argv, True)
 
 
 @command("rpop", arity=-2, flags="write fast", keys=(1, 1, 1), group="list", since="1.0.0",
          summary="Remove and get the last elements in a list",
-         complexity="O(N) where N is the number of elements returned", args="key [count:integer]")
+         complexity="O(N) where N is the number of elements returned", args="key [count:integer]",
+         history=(("6.2.0", "Added the `count` argument."),))
 def rpop(c, argv):
     return _pop(c, argv, False)
 
@@ -516,7 +522,8 @@ def _blocking_pop(c, keys: list[bytes], left: bool, timeout: float, count: int):
          since="2.0.0",
          summary="Remove and get the first element in a list, or block until one is available",
          complexity="O(N) where N is the number of provided keys.",
-         args="key... timeout:double")
+         args="key... timeout:double",
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 def blpop(c, argv):
     timeout = parse_timeout(argv[-1])
     return _blocking_pop(c, argv[1:-1], True, timeout, 0)
@@ -526,7 +533,8 @@ def blpop(c, argv):
          since="2.0.0",
          summary="Remove and get the last element in a list, or block until one is available",
          complexity="O(N) where N is the number of provided keys.",
-         args="key... timeout:double")
+         args="key... timeout:double",
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 def brpop(c, argv):
     timeout = parse_timeout(argv[-1])
     return _blocking_pop(c, argv[1:-1], False, timeout, 0)
@@ -598,7 +606,8 @@ def blmove(c, argv):
          group="list", since="2.2.0", doc_flags="deprecated",
          summary="Pop an element from a list, push it to another list and return it; or "
                  "block until one is available",
-         complexity="O(1)", args="source:key destination:key timeout:double")
+         complexity="O(1)", args="source:key destination:key timeout:double",
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 def brpoplpush(c, argv):
     timeout = parse_timeout(argv[3])
     return _blocking_move(c, argv, False, True, timeout, True)
