@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from kvserver import errors
 from kvserver.errors import CommandError
 from kvserver.protocol import string2ll
@@ -47,16 +45,11 @@ def to_float(b: bytes, msg: str = errors.NOT_FLOAT) -> float:
 
 
 def to_timeout(b: bytes) -> float:
-    """A blocking timeout in seconds (fractional allowed, 0 = forever)."""
-    try:
-        v = float(b)
-    except ValueError:
-        raise CommandError(errors.TIMEOUT_NOT_FLOAT) from None
-    if v != v or math.isinf(v):
-        raise CommandError(errors.TIMEOUT_NOT_FLOAT)
-    if v < 0:
-        raise CommandError(errors.TIMEOUT_NEGATIVE)
-    return v
+    """A blocking timeout in seconds (fractional allowed, 0 = forever), with
+    Redis's exact rules and errors (see kvserver.blocking.parse_timeout)."""
+    from kvserver.blocking import parse_timeout
+
+    return parse_timeout(b)
 
 
 def lower(b: bytes) -> bytes:

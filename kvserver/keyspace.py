@@ -110,6 +110,8 @@ class Database:
         if not keepttl and self.expires and key in self.expires:
             del self.expires[key]
         self.signal_modified(key)
+        if self.blocking_keys and key in self.blocking_keys:  # SORT STORE, RESTORE...
+            self.server.blocking.signal_key_ready(self, key)
 
     def add(self, key: bytes, value: object) -> None:
         """Create key, which the caller has checked does not exist."""
