@@ -107,8 +107,6 @@ def reject(c: "Client", err: CommandError, argv: list[bytes],
 def call(c: "Client", cmd: CommandSpec, argv: list[bytes]) -> object:
     """Run the handler; then statistics, slowlog, MONITOR and propagation."""
     srv = c.server
-    if srv.monitors and not cmd.skip_monitor and not c.is_internal:
-        srv.feed_monitors(c, argv)
     dirty = srv.dirty
     c.propagate_as = None
     c.cmd = cmd
@@ -128,6 +126,10 @@ def call(c: "Client", cmd: CommandSpec, argv: list[bytes]) -> object:
     cmd.usec += dt
     if dt >= srv.slowlog_threshold_ns and not cmd.skip_slowlog:
         srv.slowlog.add(c, argv, dt // 1000)
+    # MONITOR sees a command after it ran (EXEC after its commands, SELECT with
+    # the new db), never admin commands, as in Redis's call().
+    if srv.monitors and not (cmd.skip_monitor or cmd.is_admin) and not c.is_internal:
+        srv.feed_monitors(c, argv)
     if srv.dirty != dirty and cmd.is_write:
         pa = c.propagate_as
         if pa is None:
