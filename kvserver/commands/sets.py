@@ -78,9 +78,7 @@ def parse_range_long(b: bytes, lo: int, hi: int, msg: str | None = None) -> int:
 def parse_positive_long(b: bytes, msg: str | None = None) -> int:
     """Redis's getPositiveLongFromObjectOrReply."""
     v = string2ll(b)
-    if v is None:
-        raise CommandError(msg or errors.NOT_INTEGER)
-    if v < 0:
+    if v is None or v < 0:
         raise CommandError(msg or errors.NOT_POSITIVE)
     return v
 

@@ -894,7 +894,7 @@ def _zrandmember_count(c, key: bytes, n: int, withscores: bool):
             raise CommandError("ERR value is out of range")
         picks = [sl[random.randrange(size)] for _ in range(count)]
     elif n >= size:
-        picks = list(sl)
+        picks = list(reversed(sl))  # Redis walks the zset from the top here
     else:
         picks = [sl[i] for i in random.sample(range(size), n)]
     if withscores:
@@ -905,9 +905,10 @@ def _zrandmember_count(c, key: bytes, n: int, withscores: bool):
 # -- ZUNION / ZINTER / ZDIFF ------------------------------------------------------------------------
 
 def _iter_source(v):
-    """(member, score) of a zset or set input, in Redis's iteration order."""
+    """(member, score) of a zset or set input, in Redis's iteration order
+    (zsets from the highest score down)."""
     if v.__class__ is ZSet:
-        return ((m, s) for s, m in v.sl)
+        return ((m, s) for s, m in reversed(v.sl))
     return ((m, 1.0) for m in v.ordered())
 
 
