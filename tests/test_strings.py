@@ -632,6 +632,33 @@ def test_diff_incrbyfloat(diff):
     """)
 
 
+def _random_float_text(rnd: random.Random) -> str:
+    k = rnd.random()
+    if k < 0.25:
+        return repr(rnd.uniform(-1e6, 1e6))
+    if k < 0.4:
+        return str(rnd.randint(-10**22, 10**22))
+    if k < 0.7:
+        d = "".join(rnd.choice("0123456789") for _ in range(rnd.randint(1, 30)))
+        pos = rnd.randint(0, len(d))
+        s = rnd.choice(["", "-", "+"]) + d[:pos] + "." + d[pos:]
+        return s + (f"e{rnd.randint(-30, 30)}" if rnd.random() < 0.5 else "")
+    if k < 0.85:
+        return f"{rnd.uniform(-10, 10):.{rnd.randint(0, 25)}f}e{rnd.randint(-4955, 4935)}"
+    return rnd.choice(["0x1p-3", "0x1.8p10", "-0x.Fp2", "inf", "1e4932", "1.18e4932",
+                       "3.6e-4951", "1e-4951", "0.00000000000000000000001", "1e-17",
+                       "0.000000000000000005", "-0.000000000000000015"])
+
+
+def test_diff_incrbyfloat_fuzz(diff):
+    """Long double parsing, addition and %.17Lf formatting, against Redis."""
+    rnd = random.Random(5)
+    for _ in range(400):
+        diff.check("SET", "f", _random_float_text(rnd))
+        diff.check("INCRBYFLOAT", "f", _random_float_text(rnd))
+        diff.check("INCRBYFLOAT", "f", _random_float_text(rnd))
+
+
 def test_diff_incrbyfloat_null_terminator(diff):
     run(diff, """
     set foo 1
@@ -707,8 +734,8 @@ def test_diff_resp3_nulls(diff3):
 
 
 def test_diff_proto_max_bulk_len(diff):
-    diff.check("CONFIG", "SET", "proto-max-bulk-len", "1mb")
     try:
+        diff.check("CONFIG", "SET", "proto-max-bulk-len", "1mb")
         run(diff, """
         setrange k 1048570 0123456789
         setrange k 1048566 0123456789

@@ -119,7 +119,8 @@ def _range_mode(arg: bytes) -> bool:
 
 @command("bitcount", arity=-2, flags="readonly", keys=(1, 1, 1), group="bitmap",
          since="2.6.0", summary="Count set bits in a string", complexity="O(N)",
-         args="key [start:integer end:integer [BYTE|BIT]]")
+         args="key [start:integer end:integer [BYTE|BIT]]",
+         history=(("7.0.0", "Added the `BYTE|BIT` option."),))
 def bitcount(c, argv):
     v = c.db.lookup_read(argv[1], bytes)
     if v is None:
@@ -152,7 +153,8 @@ def bitcount(c, argv):
 
 @command("bitpos", arity=-3, flags="readonly", keys=(1, 1, 1), group="bitmap",
          since="2.8.7", summary="Find first bit set or clear in a string", complexity="O(N)",
-         args="key bit:integer [start:integer [end:integer [BYTE|BIT]]]")
+         args="key bit:integer [start:integer [end:integer [BYTE|BIT]]]",
+         history=(("7.0.0", "Added the `BYTE|BIT` option."),))
 def bitpos(c, argv):
     bit = to_int(argv[2])
     if bit != 0 and bit != 1:

@@ -143,7 +143,11 @@ def _set_generic(c, argv: list[bytes], value: bytes, flags: int, expire: bytes |
 @command("set", arity=-3, flags="write denyoom", keys=(1, 1, 1), group="string", since="1.0.0",
          summary="Set the string value of a key", complexity="O(1)",
          args="key value [NX|XX] [GET] [EX seconds:integer|PX milliseconds:integer|"
-              "EXAT unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|KEEPTTL]")
+              "EXAT unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|KEEPTTL]",
+         history=(("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."),
+                  ("6.0.0", "Added the `KEEPTTL` option."),
+                  ("6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."),
+                  ("7.0.0", "Allowed the `NX` and `GET` options to be used together.")))
 def set_(c, argv):
     if len(argv) == 3:
         # The fast path. An expired key goes first (its DEL propagated), as
@@ -413,21 +417,33 @@ def substr(c, argv):
 # -- counters ------------------------------------------------------------------
 
 
+def _to_ll(v: bytes) -> int | None:
+    """string2ll, fast: int() and a check that v is the canonical spelling
+    (no sign '+', spaces, underscores or leading zeros)."""
+    if len(v) > 20:
+        return None
+    try:
+        n = int(v)
+    except ValueError:
+        return None
+    if b"%d" % n != v or n > LLONG_MAX or n < LLONG_MIN:
+        return None
+    return n
+
+
 def _incr_generic(c, key: bytes, incr: int) -> int:
     db = c.db
     v = db.lookup_write(key, bytes)
     if v is None:
+        db.add(key, b"%d" % incr)
         value = incr
     else:
-        old = string2ll(v)
+        old = _to_ll(v)
         if old is None:
             raise CommandError(errors.NOT_INTEGER)
         value = old + incr
         if value > LLONG_MAX or value < LLONG_MIN:
             raise CommandError(errors.OVERFLOW)
-    if v is None:
-        db.add(key, b"%d" % value)
-    else:
         db.set(key, b"%d" % value, True)
     srv = c.server
     if srv.keyspace_publisher is not None:
