@@ -84,3 +84,20 @@ def subcommand_syntax(sub: bytes, container: str) -> CommandError:
     return CommandError(
         f"ERR unknown subcommand or wrong number of arguments for '{s}'. "
         f"Try {container.upper()} HELP.")
+
+
+# Strings and bitmaps (kvserver.commands.strings, kvserver.commands.bitops).
+OFFSET_OUT_OF_RANGE = "ERR offset is out of range"
+DECR_OVERFLOW = "ERR decrement would overflow"
+LCS_NOT_STRING = "ERR The specified keys must contain string values"
+LCS_LEN_AND_IDX = "ERR If you want both the length and indexes, please just use IDX."
+LCS_TOO_BIG = ("ERR Insufficient memory, transient memory for LCS exceeds "
+               "proto-max-bulk-len")
+BIT_OFFSET = "ERR bit offset is not an integer or out of range"
+BIT_VALUE = "ERR bit is not an integer or out of range"
+BIT_ARG = "ERR The bit argument must be 1 or 0."
+BITOP_NOT_ONE_KEY = "ERR BITOP NOT must be called with a single source key."
+BITFIELD_TYPE = ("ERR Invalid bitfield type. Use something like i16 u8. "
+                 "Note that u64 is not supported but i64 is.")
+BITFIELD_OVERFLOW_TYPE = "ERR Invalid OVERFLOW type specified"
+BITFIELD_RO_WRITE = "ERR BITFIELD_RO only supports the GET subcommand"

@@ -16,10 +16,6 @@ from kvserver.errors import CommandError
 from kvserver.protocol import string2ll
 from kvserver.table import command
 
-BIT_OFFSET_ERR = "ERR bit offset is not an integer or out of range"
-BIT_VALUE_ERR = "ERR bit is not an integer or out of range"
-BITFIELD_TYPE_ERR = ("ERR Invalid bitfield type. Use something like i16 u8. "
-                     "Note that u64 is not supported but i64 is.")
 _U64 = (1 << 64) - 1
 
 
@@ -28,11 +24,11 @@ def _bit_offset(c, arg: bytes, hash_ok: bool = False, bits: int = 0) -> int:
     usehash = hash_ok and bits > 0 and arg[:1] == b"#"
     v = string2ll(arg[1:] if usehash else arg)
     if v is None:
-        raise CommandError(BIT_OFFSET_ERR)
+        raise CommandError(errors.BIT_OFFSET)
     if usehash:
         v = ((v * bits + (1 << 63)) & _U64) - (1 << 63)  # C's wrapping multiply
     if v < 0 or ((v >> 3) >= c.server.config.proto_max_bulk_len and not must_obey(c)):
-        raise CommandError(BIT_OFFSET_ERR)
+        raise CommandError(errors.BIT_OFFSET)
     return v
 
 
@@ -68,7 +64,7 @@ def setbit(c, argv):
     offset = _bit_offset(c, argv[2])
     on = string2ll(argv[3])
     if on is None or on & ~1:
-        raise CommandError(BIT_VALUE_ERR)
+        raise CommandError(errors.BIT_VALUE)
     v, existed, grew = _grow_for_bit(c, key, offset)
     byte = offset >> 3
     mask = 0x80 >> (offset & 7)
@@ -158,7 +154,7 @@ def bitcount(c, argv):
 def bitpos(c, argv):
     bit = to_int(argv[2])
     if bit != 0 and bit != 1:
-        raise CommandError("ERR The bit argument must be 1 or 0.")
+        raise CommandError(errors.BIT_ARG)
     v = c.db.lookup_read(argv[1], bytes)
     # A missing key is an infinite run of zeros.
     if v is None:
@@ -216,7 +212,7 @@ def bitop(c, argv):
     if op not in (b"and", b"or", b"xor", b"not"):
         raise CommandError(errors.SYNTAX)
     if op == b"not" and len(argv) != 4:
-        raise CommandError("ERR BITOP NOT must be called with a single source key.")
+        raise CommandError(errors.BITOP_NOT_ONE_KEY)
     db = c.db
     srcs = []
     for key in argv[3:]:
@@ -258,11 +254,11 @@ def _bitfield_type(arg: bytes) -> tuple[bool, int]:
     """getBitfieldTypeFromArgument: (signed, bits) for i1..i64 / u1..u63."""
     sign = arg[:1]
     if sign not in (b"i", b"u"):
-        raise CommandError(BITFIELD_TYPE_ERR)
+        raise CommandError(errors.BITFIELD_TYPE)
     bits = string2ll(arg[1:])
     signed = sign == b"i"
     if bits is None or bits < 1 or bits > (64 if signed else 63):
-        raise CommandError(BITFIELD_TYPE_ERR)
+        raise CommandError(errors.BITFIELD_TYPE)
     return signed, bits
 
 
@@ -334,7 +330,7 @@ def _bitfield(c, argv, readonly_cmd: bool):
             elif t == b"fail":
                 owtype = _FAIL
             else:
-                raise CommandError("ERR Invalid OVERFLOW type specified")
+                raise CommandError(errors.BITFIELD_OVERFLOW_TYPE)
             j += 2
             continue
         else:
@@ -354,7 +350,7 @@ def _bitfield(c, argv, readonly_cmd: bool):
         v = c.db.lookup_read(key, bytes)
         return [_get_field(v or b"", off, bits, signed) for _, off, bits, signed, _, _ in ops]
     if readonly_cmd:
-        raise CommandError("ERR BITFIELD_RO only supports the GET subcommand")
+        raise CommandError(errors.BITFIELD_RO_WRITE)
     v, existed, grew = _grow_for_bit(c, key, highest)
     buf = bytearray(v)
     out = []

@@ -346,7 +346,7 @@ def setrange(c, argv):
     key, value = argv[1], argv[3]
     offset = to_int(argv[2])
     if offset < 0:
-        raise CommandError("ERR offset is out of range")
+        raise CommandError(errors.OFFSET_OUT_OF_RANGE)
     db = c.db
     v = db.lookup_write(key, bytes)
     if v is None:
@@ -478,7 +478,7 @@ def incrby(c, argv):
 def decrby(c, argv):
     n = to_int(argv[2])
     if n == LLONG_MIN:
-        raise CommandError("ERR decrement would overflow")
+        raise CommandError(errors.DECR_OVERFLOW)
     return _incr_generic(c, argv[1], -n)
 
 
@@ -690,7 +690,7 @@ def lcs(c, argv):
         vals.append(v)
     a, b = vals
     if (a is not None and a.__class__ is not bytes) or (b is not None and b.__class__ is not bytes):
-        raise CommandError("ERR The specified keys must contain string values")
+        raise CommandError(errors.LCS_NOT_STRING)
     a = a or b""
     b = b or b""
     getlen = getidx = withmatchlen = False
@@ -711,11 +711,10 @@ def lcs(c, argv):
             raise CommandError(errors.SYNTAX)
         j += 1
     if getlen and getidx:
-        raise CommandError("ERR If you want both the length and indexes, please just use IDX.")
+        raise CommandError(errors.LCS_LEN_AND_IDX)
     alen, blen = len(a), len(b)
     if (alen + 1) * (blen + 1) * 4 > c.server.config.proto_max_bulk_len:
-        raise CommandError("ERR Insufficient memory, transient memory for LCS exceeds "
-                           "proto-max-bulk-len")
+        raise CommandError(errors.LCS_TOO_BIG)
     rows = _lcs_rows(a, b)
     total = blen - rows[alen].bit_count()
     if getlen:
