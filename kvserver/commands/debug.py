@@ -396,8 +396,10 @@ def _protocol(c, argv):
 
 
 def _error(c, argv):
-    # The reply is the argument itself, as an error (newlines become spaces).
-    return CommandError(argv[2].decode("utf-8", "replace"))
+    # The argument itself as an error reply (newlines become spaces). Redis
+    # writes it raw, past its error accounting: errorstats do not count it.
+    text = argv[2].replace(b"\r", b" ").replace(b"\n", b" ")
+    return Raw(b"-%s\r\n" % text)
 
 
 def _positive_long(b: bytes) -> int:
