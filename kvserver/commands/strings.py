@@ -57,7 +57,8 @@ def notify(c, cls: str, event: str, key: bytes) -> None:
 _NX, _XX, _GET, _KEEPTTL, _PERSIST = 1, 2, 4, 8, 16
 _EX, _PX, _EXAT, _PXAT = 32, 64, 128, 256
 _ANY_EXPIRE = _EX | _PX | _EXAT | _PXAT
-# For each option: (flag, flags it cannot follow, takes a value, SET / GETEX).
+# option -> (its flag, the flags it cannot be combined with). NX/XX/GET/KEEPTTL
+# are SET's, PERSIST is GETEX's; the expire options (which take a value) are both's.
 _SET_OPTS = {
     b"nx": (_NX, _XX),
     b"xx": (_XX, _NX),
