@@ -59,7 +59,7 @@ class CommandSpec:
                  keys: tuple[int, int, int], group: str, since: str, summary: str,
                  complexity: str, args: str, doc_flags: str, tips: str,
                  getkeys: Callable[[list[bytes]], list[int]] | None,
-                 parent: "CommandSpec | None" = None, acl: str = "",
+                 parent: "CommandSpec | None" = None, acl: str | None = None,
                  history: tuple[tuple[str, str], ...] = ()) -> None:
         self.name = name
         self.parent = parent
@@ -99,23 +99,26 @@ class CommandSpec:
         self.skip_slowlog = "skip_slowlog" in s
         self.is_no_multi = "no_multi" in s
         self.allow_busy = "allow_busy" in s
-        self.acl_categories = self._acl_categories(s, group)
-        # Categories Redis's commands/*.json give beyond what flags and group imply.
-        for cat in acl.split():
-            cat = cat if cat.startswith("@") else "@" + cat
-            if cat not in self.acl_categories:
-                self.acl_categories.append(cat)
+        # `acl`: the categories Redis's commands/*.json list, instead of the group's.
+        explicit = None if acl is None else [
+            c if c.startswith("@") else "@" + c for c in acl.split()]
+        self.acl_categories = self._acl_categories(s, group, explicit)
         self.reset_stats()
 
     @staticmethod
-    def _acl_categories(flags: set[str], group: str) -> list[str]:
+    def _acl_categories(flags: set[str], group: str,
+                        explicit: list[str] | None = None) -> list[str]:
         cats = []
         if "write" in flags:
             cats.append("@write")
-        if "readonly" in flags and group != "scripting":
+        scripting = group == "scripting" if explicit is None else "@scripting" in explicit
+        if "readonly" in flags and not scripting:
             cats.append("@read")
-        if group in _GROUP_ACL:
-            cats.append(_GROUP_ACL[group])
+        if explicit is None:
+            if group in _GROUP_ACL:
+                cats.append(_GROUP_ACL[group])
+        else:
+            cats += [c for c in explicit if c not in cats]
         if "admin" in flags:
             cats += ["@admin", "@dangerous"]
         if "pubsub" in flags and "@pubsub" not in cats:
@@ -151,12 +154,13 @@ TABLE: dict[bytes, CommandSpec] = {}
 def command(name: str, *, arity: int, flags: str = "", keys: tuple[int, int, int] = (0, 0, 0),
             group: str, since: str = "1.0.0", summary: str = "", complexity: str = "",
             args: str = "", doc_flags: str = "", tips: str = "",
-            getkeys: Callable[[list[bytes]], list[int]] | None = None, acl: str = "",
-            history: tuple[tuple[str, str], ...] = ()):
+            getkeys: Callable[[list[bytes]], list[int]] | None = None,
+            acl: str | None = None, history: tuple[tuple[str, str], ...] = ()):
     """Declare a top-level command; decorates its handler.
 
-    `acl`: extra ACL categories (e.g. "connection" or "@dangerous") beyond those
-    the flags and group imply; `history`: COMMAND DOCS's ((version, change), ...)."""
+    `acl`: the ACL categories Redis's commands/*.json list ("@keyspace @dangerous"),
+    replacing the one the group implies (those the flags imply are always added);
+    `history`: COMMAND DOCS's ((version, change), ...)."""
 
     def register(fn: Handler) -> Handler:
         key = name.encode()
@@ -177,7 +181,8 @@ def container(name: str, *, group: str, since: str, summary: str,
     """Declare a command that only dispatches to subcommands (CLIENT, CONFIG, ...).
 
     A container that also runs on its own (COMMAND) passes arity=-1 and the
-    handler for the bare form."""
+    handler for the bare form. Containers have no ACL category of their group
+    (Redis gives them only @slow)."""
     key = name.encode()
     if key in TABLE:
         raise ValueError(f"command {name} declared twice")
@@ -192,7 +197,7 @@ def subcommand(parent: CommandSpec, name: str, *, arity: int, flags: str = "",
                summary: str = "", complexity: str = "", args: str = "",
                doc_flags: str = "", tips: str = "",
                getkeys: Callable[[list[bytes]], list[int]] | None = None,
-               group: str | None = None, acl: str = "",
+               group: str | None = None, acl: str | None = None,
                history: tuple[tuple[str, str], ...] = ()):
     """Declare a subcommand of a container; decorates its handler."""
 
