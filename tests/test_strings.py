@@ -41,6 +41,13 @@ def events(server):
     srv.config.notify_keyspace_events = old_flags
 
 
+def set_max_bulk_len(server, diff, value: str) -> None:
+    """proto-max-bulk-len on both servers (kvserver's set in-process, so this
+    does not depend on the CONFIG command)."""
+    server.call_in_loop(server.server.config.config_set, [("proto-max-bulk-len", value)])
+    assert diff.redis.call("CONFIG", "SET", "proto-max-bulk-len", value)[0] == b"+OK\r\n"
+
+
 def run(diff, script: str) -> None:
     """Run each line of script (split on spaces; '' is an empty argument) on both servers."""
     for line in script.strip().splitlines():
@@ -222,7 +229,7 @@ def test_propagation_of_rewritten_commands(r, server, propagated):
     r.set("k", "v", ex=100)
     r.execute_command("SET", "k", "v2", "GET", "NX", "get")
     r.execute_command("SET", "k", "v3", "GET")
-    r.setex("s", 10, "v")
+    r.execute_command("SETEX", "s", "10", "v")
     r.psetex("p", 10_000, "v")
     r.getset("k", "v4")
     r.getex("k", ex=10)
@@ -765,9 +772,9 @@ def test_diff_resp3_nulls(diff3):
     """)
 
 
-def test_diff_proto_max_bulk_len(diff):
+def test_diff_proto_max_bulk_len(diff, server):
     try:
-        diff.check("CONFIG", "SET", "proto-max-bulk-len", "1mb")
+        set_max_bulk_len(server, diff, "1mb")
         run(diff, """
         setrange k 1048570 0123456789
         setrange k 1048566 0123456789
@@ -782,7 +789,7 @@ def test_diff_proto_max_bulk_len(diff):
         diff.check("SET", "b", "y" * 400)
         diff.check("LCS", "a", "b", "LEN")
     finally:
-        diff.check("CONFIG", "SET", "proto-max-bulk-len", "512mb")
+        set_max_bulk_len(server, diff, "512mb")
 
 
 def test_diff_wrong_arity_messages(diff):
