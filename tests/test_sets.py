@@ -552,11 +552,13 @@ def _flatten(cmd):
     return out
 
 
-@settings(max_examples=120, deadline=None,
+@settings(max_examples=250, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(SET_CMDS, min_size=1, max_size=25))
+@given(st.lists(SET_CMDS, min_size=3, max_size=30))
 def test_random_set_commands(diff, cmds):
     diff.flush()
+    diff.check("SADD", "s1", "1", "2", "3", "-7")
+    diff.check("SADD", "s2", "a", "2", "c", "10")
     for cmd in cmds:
         args = _flatten(cmd)
         # Sets may be hash tables, whose order is undefined; compare as multisets.
