@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from kvserver.types.set import RedisSet, is_int_member
 
-
 # -- helpers -------------------------------------------------------------------------
 
 def run_script(d, script: str) -> None:

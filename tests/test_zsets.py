@@ -14,8 +14,14 @@ from hypothesis import strategies as st
 from kvserver.commands.zsets import parse_score, strtod
 from kvserver.errors import CommandError
 from kvserver.types.zset import ZSet
+from tests import test_sets as _sets
 from tests.rawclient import RawClient, encode_command
-from tests.test_sets import events, propagated, run_script, set_config  # noqa: F401
+
+# Shared with the set tests: fixtures and the script runner.
+events = _sets.events
+propagated = _sets.propagated
+set_config = _sets.set_config
+run_script = _sets.run_script
 
 
 # -- parsing and the type ----------------------------------------------------------------
@@ -143,7 +149,7 @@ def test_zrandmember_semantics(r):
     assert len(set(sample)) == 50 and set(sample) <= set(members)
     withscores = r.zrandmember("z", -10, withscores=True)
     assert len(withscores) == 20
-    for m, s in zip(withscores[::2], withscores[1::2]):
+    for m, s in zip(withscores[::2], withscores[1::2], strict=True):
         assert members[m] == float(s)
     assert set(r.zrandmember("z", 150)) <= set(members)
     assert len(set(r.zrandmember("z", 150))) == 150
