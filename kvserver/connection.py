@@ -17,6 +17,7 @@ commands in `queued_argv`, served in order once it is released.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import deque
 from typing import TYPE_CHECKING
@@ -32,6 +33,20 @@ if TYPE_CHECKING:
 
 
 REPLY_ON, REPLY_OFF, REPLY_SKIP = 0, 1, 2
+
+# Where hiredis and Redis part ways, the exact parser must take the batch:
+# - hiredis returns bytes for a simple string (+), verbatim string (=) or big
+#   number ((), and a list for a set (~) or attribute (|); Redis accepts none
+#   of them in a request;
+# - hiredis allocates a list of N slots as soon as it reads "*N" (8N bytes of
+#   address space for N up to 2**32-1), where Redis reserves at most 1024.
+# A well-formed request holds no such line after a newline (or at the start of
+# a read), so scanning for one is cheap. Reads over _SCAN_MAX bytes are mostly
+# bulk payload and are not scanned; a MemoryError from hiredis also falls back.
+_hiredis_unlike_redis = re.compile(rb"\n(?:[+=(~|]|\*[1-9][0-9]{7})").search
+_big_count_at_start = re.compile(rb"\*[1-9][0-9]{7}").match
+_LENIENT_FIRST = frozenset(b"+=(~|")
+_SCAN_MAX = 16384
 
 
 class Client(asyncio.Protocol):
@@ -148,7 +163,23 @@ class Client(asyncio.Protocol):
     # -- input --------------------------------------------------------------
 
     def _process_fast(self, data: bytes) -> None:
+        # Invariant: self.pending is None exactly when hiredis stands between
+        # two requests with nothing buffered; otherwise pending holds the bytes
+        # of the request in progress from its first byte (hiredis may already
+        # have consumed its header, so its own buffer does not tell).
+        first = data[0]
+        if ((len(data) <= _SCAN_MAX and _hiredis_unlike_redis(data))
+                or first in _LENIENT_FIRST
+                or (first == 42 and len(data) > 9 and data[2] != 13 and _big_count_at_start(data))):
+            # See _hiredis_unlike_redis: the exact parser takes this batch,
+            # from the start of the request in progress.
+            base = data if self.pending is None else bytes(self.pending + data)
+            self.reader = hiredis.Reader()
+            self.pending = None
+            self._process_slow(base, python_first=True, python_only=True)
+            return
         reader = self.reader
+        has_data = reader.has_data
         if self.pending is None:
             base = data
         else:
@@ -158,6 +189,7 @@ class Client(asyncio.Protocol):
         done = []
         srv = self.server
         out = self.out
+        at_boundary = False
         try:
             while True:
                 argv = reader.gets()
@@ -184,7 +216,10 @@ class Client(asyncio.Protocol):
                     self.execute(argv)
                 if self.closed:
                     return
-        except hiredis.ProtocolError:
+                if not has_data():  # this request ended the input: no partial one
+                    at_boundary = True
+                    break
+        except (hiredis.ProtocolError, MemoryError):
             # Hand the rest (from the request hiredis could not take) to the
             # Python parser, which gives Redis's verdict on it.
             consumed = sum(protocol.request_size(a) for a in done)
@@ -192,15 +227,18 @@ class Client(asyncio.Protocol):
             self.pending = None
             self._process_slow(bytes(base[consumed:]), python_first=True)
             return
-        if reader.has_data():
+        if at_boundary:
+            self.pending = None
+        else:
             consumed = sum(protocol.request_size(a) for a in done) if done else 0
             if self.pending is None:
                 self.pending = bytearray(base[consumed:])
             elif consumed:
                 del self.pending[:consumed]
-            self._check_partial()
-        else:
-            self.pending = None
+            if self.pending:
+                self._check_partial()
+            else:  # ended with an empty request ("*0"), skipped above
+                self.pending = None
 
     def _check_partial(self) -> None:
         """Validate the header of the request that is still arriving."""
@@ -214,13 +252,15 @@ class Client(asyncio.Protocol):
         except protocol.ProtocolError as e:
             self.protocol_error(e)
 
-    def _process_slow(self, buf: bytes | bytearray, python_first: bool = False) -> None:
+    def _process_slow(self, buf: bytes | bytearray, python_first: bool = False,
+                      python_only: bool = False) -> None:
         # python_first: hiredis refused the first request, so this parser must
-        # take it (else the two would hand it back and forth).
+        # take it (else the two would hand it back and forth); python_only:
+        # every request of buf.
         limits = self.server.proto_limits(self)
         pos, n = 0, len(buf)
         while pos < n:
-            if buf[pos] == 42 and not (python_first and pos == 0):
+            if buf[pos] == 42 and not python_only and not (python_first and pos == 0):
                 # Back to hiredis for multibulk input.
                 self._process_fast(bytes(buf[pos:]))
                 return
@@ -346,7 +386,8 @@ def _is_loopback(addr: str) -> bool:
 
 
 def encode_error_line(msg: str) -> bytes:
-    return b"-%s\r\n" % msg.encode()
+    # latin-1: a protocol error quotes a raw byte of the request ("got '\xff'").
+    return b"-%s\r\n" % msg.encode("latin-1")
 
 
 def _fmt_addr(a) -> str:

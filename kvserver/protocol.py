@@ -71,8 +71,17 @@ def parse_request(buf: bytes | bytearray, pos: int, limits: Limits):
     return _parse_inline(buf, pos)
 
 
+def _find_line_end(buf, pos: int, ch: bytes) -> int:
+    """Redis finds the end of a header line with strchr() on a NUL-terminated
+    buffer: a NUL byte before it hides it (the request then waits for more)."""
+    end = buf.find(ch, pos)
+    if end != -1 and buf.find(b"\0", pos, end) != -1:
+        return -1
+    return end
+
+
 def _parse_inline(buf, pos):
-    nl = buf.find(b"\n", pos)
+    nl = _find_line_end(buf, pos, b"\n")
     if nl == -1:
         if len(buf) - pos > INLINE_MAX_SIZE:
             raise ProtocolError("too big inline request")
@@ -87,7 +96,7 @@ def _parse_inline(buf, pos):
 
 
 def _parse_multibulk(buf, pos, limits):
-    end = buf.find(b"\r", pos)
+    end = _find_line_end(buf, pos, b"\r")
     if end == -1:
         if len(buf) - pos > INLINE_MAX_SIZE:
             raise ProtocolError("too big mbulk count string")
@@ -107,7 +116,7 @@ def _parse_multibulk(buf, pos, limits):
     for _ in range(count):
         if p >= n:
             return None, pos
-        end = buf.find(b"\r", p)
+        end = _find_line_end(buf, p, b"\r")
         if end == -1:
             if n - p > INLINE_MAX_SIZE:
                 raise ProtocolError("too big bulk count string")
@@ -115,7 +124,9 @@ def _parse_multibulk(buf, pos, limits):
         if end + 1 >= n:
             return None, pos
         if buf[p] != 36:  # '$'
-            raise ProtocolError("expected '$', got '%s'" % chr(buf[p]))
+            # Redis turns CR/LF in an error text into spaces.
+            got = " " if buf[p] in (10, 13) else chr(buf[p])
+            raise ProtocolError(f"expected '$', got '{got}'")
         blen = string2ll(bytes(buf[p + 1 : end]))
         if blen is None or blen < 0 or blen > limits.proto_max_bulk_len:
             raise ProtocolError("invalid bulk length")
