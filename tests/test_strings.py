@@ -792,6 +792,19 @@ def test_diff_proto_max_bulk_len(diff, server):
         set_max_bulk_len(server, diff, "512mb")
 
 
+def test_diff_object_encoding_of_set_values(diff):
+    # Values stored by the SET family go through Redis's tryObjectEncoding.
+    for v in ("123", "-9223372036854775808", "9223372036854775808", "01", "-0", "+5", " 1",
+              "abc", "", "x" * 44, "x" * 45, "1" * 45, "1.5"):
+        diff.check("SET", "k", v)
+        diff.check("OBJECT", "ENCODING", "k")
+    diff.check("MSET", "a", "7", "b", "seven")
+    diff.check("OBJECT", "ENCODING", "a")
+    diff.check("OBJECT", "ENCODING", "b")
+    diff.check("INCR", "n")
+    diff.check("OBJECT", "ENCODING", "n")
+
+
 def test_diff_wrong_arity_messages(diff):
     for cmd in ("get", "set", "getex", "getdel", "getset", "mget", "mset", "msetnx", "setnx",
                 "setex", "psetex", "append", "strlen", "setrange", "getrange", "substr", "lcs",
