@@ -279,6 +279,8 @@ def _idle_seconds(c, key: bytes) -> int:
     # are, OBJECT IDLETIME answers and so does this.
     from kvserver.commands.keys import object_idletime
 
+    if c.db.is_expired(key):
+        return 0  # OBJECT IDLETIME would expire it: DEBUG OBJECT must not
     try:
         n = object_idletime(c, [b"OBJECT", b"IDLETIME", key])
     except CommandError:
