@@ -7,6 +7,11 @@ from a script, which is then sorted ALPHA so the result is deterministic).
 Numeric sorting breaks ties by comparing the elements' bytes; ALPHA compares
 with strcoll, which in the C / C.UTF-8 locale Redis runs in is a byte
 comparison up to the first NUL.
+
+One Redis quirk is not reproduced: sort.c tests errno after strtod without
+clearing it first, so once some element overflowed (ERANGE), later numeric
+SORTs in the same Redis process can fail until another call clears errno.
+Here only an element that itself overflows or underflows is an error.
 """
 
 from __future__ import annotations
