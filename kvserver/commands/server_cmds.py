@@ -48,12 +48,16 @@ def subcommand_syntax_error(argv: list[bytes]) -> CommandError:
 
 # -- keyspace size and flushing ------------------------------------------------
 
-@command("dbsize", arity=1, flags="readonly fast", group="server", since="1.0.0",
+@command("dbsize", arity=1, flags="readonly fast", group="server", since="1.0.0", acl="keyspace",
          summary="Return the number of keys in the selected database", complexity="O(1)",
          tips="request_policy:all_shards response_policy:agg_sum")
 def dbsize(c, argv):
     # Like Redis, keys whose TTL passed but that were not reclaimed yet count.
     return len(c.db.data)
+
+
+_FLUSH_HISTORY = (("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+                  ("6.2.0", "Added the `SYNC` flushing mode modifier."))
 
 
 def _flush_async_arg(argv: list[bytes]) -> None:
@@ -76,7 +80,8 @@ def flush_db(srv: Server, dbid: int) -> int:
 @command("flushdb", arity=-1, flags="write", group="server", since="1.0.0",
          summary="Remove all keys from the current database",
          complexity="O(N) where N is the number of keys in the selected database",
-         args="[ASYNC|SYNC]", tips="request_policy:all_shards response_policy:all_succeeded")
+         args="[ASYNC|SYNC]", tips="request_policy:all_shards response_policy:all_succeeded",
+         acl="keyspace dangerous", history=_FLUSH_HISTORY)
 def flushdb(c, argv):
     _flush_async_arg(argv)
     flush_db(c.server, c.db.id)
@@ -87,7 +92,8 @@ def flushdb(c, argv):
 @command("flushall", arity=-1, flags="write", group="server", since="1.0.0",
          summary="Remove all keys from all databases",
          complexity="O(N) where N is the total number of keys in all databases",
-         args="[ASYNC|SYNC]", tips="request_policy:all_shards response_policy:all_succeeded")
+         args="[ASYNC|SYNC]", tips="request_policy:all_shards response_policy:all_succeeded",
+         acl="keyspace dangerous", history=_FLUSH_HISTORY)
 def flushall(c, argv):
     _flush_async_arg(argv)
     flush_db(c.server, -1)
@@ -112,7 +118,7 @@ def time_(c, argv):
 
 @command("lastsave", arity=1, flags="loading stale fast", group="server", since="1.0.0",
          summary="Get the UNIX time stamp of the last successful save to disk",
-         complexity="O(1)", tips="nondeterministic_output")
+         complexity="O(1)", tips="nondeterministic_output", acl="admin dangerous")
 def lastsave(c, argv):
     return c.server.lastsave
 
@@ -126,7 +132,8 @@ SLOWLOG = container("slowlog", group="server", since="2.2.12",
 @subcommand(SLOWLOG, "get", arity=-2, flags="admin loading stale", since="2.2.12",
             summary="Get the slow log's entries",
             complexity="O(N) where N is the number of entries returned",
-            args="[count:integer]", tips="request_policy:all_nodes nondeterministic_output")
+            args="[count:integer]", tips="request_policy:all_nodes nondeterministic_output",
+            history=(("4.0.0", "Added client IP address, port and name to the reply."),))
 def slowlog_get(c, argv):
     if len(argv) > 3:
         raise subcommand_syntax_error(argv)
@@ -232,7 +239,8 @@ def monitor(c, argv):
          summary="Synchronously save the dataset to disk and then shut down the server",
          complexity="O(N) when saving, where N is the total number of keys in all "
                     "databases when saving data, otherwise O(1)",
-         args="[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]")
+         args="[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]",
+         history=(("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."),))
 def shutdown(c, argv):
     opts = set()
     for a in argv[1:]:
@@ -286,7 +294,7 @@ role_provider: Callable[[Server], list] | None = None
 
 @command("role", arity=1, flags="noscript loading stale fast", group="server",
          since="2.8.12", summary="Return the role of the instance in the context of replication",
-         complexity="O(1)")
+         complexity="O(1)", acl="admin dangerous")
 def role(c, argv):
     if role_provider is not None:
         return role_provider(c.server)
@@ -307,7 +315,9 @@ def lolwut(c, argv):
 @command("info", arity=-1, flags="loading stale", group="server", since="1.0.0",
          summary="Get information and statistics about the server", complexity="O(1)",
          args="[section...]",
-         tips="nondeterministic_output request_policy:all_shards response_policy:special")
+         tips="nondeterministic_output request_policy:all_shards response_policy:special",
+         acl="dangerous",
+         history=(("7.0.0", "Added support for taking multiple section arguments."),))
 def info_(c, argv):
     return Verbatim(info.info_text(c.server, argv[1:]))
 
