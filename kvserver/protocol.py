@@ -82,8 +82,11 @@ def _find_line_end(buf, pos: int, ch: bytes) -> int:
 
 def _parse_inline(buf, pos):
     nl = _find_line_end(buf, pos, b"\n")
-    if nl == -1:
-        if len(buf) - pos > INLINE_MAX_SIZE:
+    if nl == -1 or nl - pos > INLINE_MAX_SIZE:
+        # Redis checks the size when a read leaves no line end in its buffer,
+        # so the longest line it takes depends on how its reads fall (64 to
+        # ~160 KB); here a line over 64 KB is refused however it is split.
+        if nl != -1 or len(buf) - pos > INLINE_MAX_SIZE:
             raise ProtocolError("too big inline request")
         return None, pos
     line = bytes(buf[pos:nl])
@@ -97,8 +100,8 @@ def _parse_inline(buf, pos):
 
 def _parse_multibulk(buf, pos, limits):
     end = _find_line_end(buf, pos, b"\r")
-    if end == -1:
-        if len(buf) - pos > INLINE_MAX_SIZE:
+    if end == -1 or end - pos > INLINE_MAX_SIZE:  # (see _parse_inline)
+        if end != -1 or len(buf) - pos > INLINE_MAX_SIZE:
             raise ProtocolError("too big mbulk count string")
         return None, pos
     if end + 1 >= len(buf):  # the '\n' has not arrived
@@ -117,8 +120,8 @@ def _parse_multibulk(buf, pos, limits):
         if p >= n:
             return None, pos
         end = _find_line_end(buf, p, b"\r")
-        if end == -1:
-            if n - p > INLINE_MAX_SIZE:
+        if end == -1 or end - p > INLINE_MAX_SIZE:
+            if end != -1 or n - p > INLINE_MAX_SIZE:
                 raise ProtocolError("too big bulk count string")
             return None, pos
         if end + 1 >= n:
