@@ -79,6 +79,7 @@ class Server:
         self.clock_offset_ms = 0
         self.frozen_ms: int | None = None
         self.active_expire_enabled = True
+        self.cron_paused = False  # DEBUG PAUSE-CRON: the cron does no work
         self.is_replica = False
         self.monitors: list["Client"] = []
         self.slowlog = SlowLog(self.config.slowlog_max_len)
@@ -471,6 +472,9 @@ class Server:
 
     def cron(self) -> None:
         """serverCron: active expiry, idle timeouts, ops/sec sampling."""
+        if self.cron_paused:
+            self._schedule_cron()
+            return
         self.cronloops += 1
         try:
             if self.active_expire_enabled and not self.is_replica:

@@ -4,6 +4,7 @@ and the test-support subcommands."""
 from __future__ import annotations
 
 import re
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -76,7 +77,7 @@ def test_help(r):
     assert lines[0] == b"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
     assert lines[-2:] == [b"HELP", b"    Prints this help."]
     listed = {line.split()[0].lower() for line in lines[1:] if not line.startswith(b" ")}
-    for sub in (b"advance-time", b"digest", b"digest-value", b"object", b"populate",
+    for sub in (b"advance-time", b"pause-cron", b"digest", b"digest-value", b"object", b"populate",
                 b"protocol", b"sleep", b"set-active-expire", b"log", b"error",
                 b"change-repl-id", b"quicklist-packed-threshold", b"stringmatch-test"):
         assert sub in listed, sub
@@ -265,6 +266,21 @@ def test_set_active_expire(server, r):
         assert server.server.active_expire_enabled is True
     finally:
         server.call_in_loop(setattr, server.server, "active_expire_enabled", True)
+
+
+def test_pause_cron(server, r):
+    """While the cron is paused, keys whose TTL passed are not reclaimed."""
+    try:
+        assert r.execute_command("DEBUG", "PAUSE-CRON", "1") == b"OK"
+        assert server.server.cron_paused is True
+        r.set("k", "v", px=1)
+        loops = server.server.cronloops
+        time.sleep(0.3)  # several cron periods at hz 10
+        assert server.server.cronloops == loops
+        assert r.dbsize() == 1
+    finally:
+        r.execute_command("DEBUG", "PAUSE-CRON", "0")
+    assert server.server.cron_paused is False
 
 
 def test_advance_time(server, r):

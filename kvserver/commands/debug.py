@@ -325,6 +325,11 @@ def _log(c, argv):
     return OK
 
 
+def _pause_cron(c, argv):
+    c.server.cron_paused = bool(_atoi(argv[2]))
+    return OK
+
+
 def _advance_time(c, argv):
     secs = to_float(argv[2])
     if secs < 0:
@@ -491,6 +496,8 @@ _HELP = [
     "    Create <count> string keys named key:<num>. If <prefix> is specified then",
     "    it is used instead of the 'key' prefix. These are not propagated to",
     "    replicas.",
+    "PAUSE-CRON <0|1>",
+    "    Stop periodic cron job processing.",
     "PROTOCOL <type>",
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
@@ -513,6 +520,7 @@ _SUBCOMMANDS: dict[bytes, tuple[Callable, Callable[[int], bool]]] = {
     b"help": (_help, lambda n: n == 2),
     b"sleep": (_sleep, lambda n: n == 3),
     b"set-active-expire": (_set_active_expire, lambda n: n == 3),
+    b"pause-cron": (_pause_cron, lambda n: n == 3),
     b"log": (_log, lambda n: n == 3),
     b"advance-time": (_advance_time, lambda n: n == 3),
     b"object": (_object, lambda n: n == 3),
