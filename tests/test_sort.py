@@ -292,20 +292,26 @@ def sort_scenario(draw):
     if draw(st.booleans()):
         opts.append("ALPHA")
     store = draw(st.booleans())
-    return cmds, opts, store
+    # A sorted set is loaded for sorting in its hash table's order (random in
+    # Redis), which shows through only where ALPHA BY leaves ties.
+    unordered = kind == "zset" and "ALPHA" in opts and by not in (None, "nosort")
+    if unordered and "LIMIT" in opts:
+        i = opts.index("LIMIT")
+        del opts[i:i + 3]
+    return cmds, opts, store, unordered
 
 
 @settings(max_examples=250, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sort_scenario())
 def test_random_sort(diff, scenario):
-    cmds, opts, store = scenario
+    cmds, opts, store, unordered = scenario
     diff.flush()
     for cmd in cmds:
         diff.check(*cmd)
-    diff.check("SORT_RO", "src", *opts)
-    diff.check("SORT", "src", *opts)
+    diff.check("SORT_RO", "src", *opts, unordered=unordered)
+    diff.check("SORT", "src", *opts, unordered=unordered)
     if store:
         diff.check("SORT", "src", *opts, "STORE", "dst")
-        diff.check("LRANGE", "dst", "0", "-1")
+        diff.check("LRANGE", "dst", "0", "-1", unordered=unordered)
         diff.check("EXISTS", "dst")

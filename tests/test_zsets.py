@@ -72,9 +72,9 @@ def test_zset_type_stays_consistent(ops):
             assert (ps, pm) == min((v, k) for k, v in model.items())
             del model[pm]
         assert z.dict == model
-        assert list(z.sl) == sorted((v, k) for k, v in model.items())
+        assert z.items(0, len(z)) == sorted((v, k) for k, v in model.items())
         for k in model:
-            assert list(z.sl)[z.rank(k)][1] == k
+            assert z.items(0, len(z))[z.rank(k)][1] == k
 
 
 def test_score_bounds():

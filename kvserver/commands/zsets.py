@@ -886,17 +886,17 @@ def _zrandmember_count(c, key: bytes, n: int, withscores: bool):
     zs = c.db.lookup_read(key, ZSet)
     if zs is None or n == 0:
         return []
-    sl = zs.sl
-    size = len(sl)
+    size = len(zs.dict)
     if n < 0 or n == 1:
         count = -n if n < 0 else 1
         if count > MAX_RANDOM_REPLY:
             raise CommandError("ERR value is out of range")
-        picks = [sl[random.randrange(size)] for _ in range(count)]
+        pair_at = zs.pair_at
+        picks = [pair_at(random.randrange(size)) for _ in range(count)]
     elif n >= size:
-        picks = list(reversed(sl))  # Redis walks the zset from the top here
+        picks = zs.items(0, size, True)  # Redis walks the zset from the top here
     else:
-        picks = [sl[i] for i in random.sample(range(size), n)]
+        picks = [zs.pair_at(i) for i in random.sample(range(size), n)]
     if withscores:
         return _with_scores(c, picks)
     return [m for _, m in picks]
@@ -908,7 +908,7 @@ def _iter_source(v):
     """(member, score) of a zset or set input, in Redis's iteration order
     (zsets from the highest score down)."""
     if v.__class__ is ZSet:
-        return ((m, s) for s, m in reversed(v.sl))
+        return ((m, s) for s, m in v.items(0, len(v.dict), True))
     return ((m, 1.0) for m in v.ordered())
 
 

@@ -1,10 +1,15 @@
 """The sorted set type.
 
-A dict member -> score answers ZSCORE in O(1); a `SortedList` of
-(score, member) tuples keeps Redis's order (score, then member bytes, as the
-skiplist compares them) and gives ranks, index ranges and score ranges in
-O(log n). Score bounds are found by bisecting with 1-tuples: `(s,)` sorts
-before every `(s, member)`, and "score > s" is "score >= nextafter(s, +inf)".
+A dict member -> score answers ZSCORE in O(1); a `SortedList` of keys keeps
+Redis's order (score, then member bytes, as the skiplist compares them) and
+gives ranks, index ranges and score ranges in O(log n). A key is the score
+encoded in 8 bytes that sort like the doubles (sign bit flipped for
+positives, all bits flipped for negatives; -0 taken as 0, which Redis's
+comparisons treat as equal) followed by the member. Comparing such bytes is a
+memcmp in C, twice as fast as comparing (score, member) tuples, which is
+most of the cost of ZADD on a large set. Score bounds are found by bisecting
+with the bare 8-byte prefix, which sorts before every key with that score;
+"score > s" is "score >= nextafter(s, +inf)".
 
 Redis 7.0 keeps a small sorted set in a listpack (at most
 zset-max-listpack-entries members, none longer than zset-max-listpack-value)
@@ -18,12 +23,24 @@ from __future__ import annotations
 
 import math
 import random
+import struct
 
 from sortedcontainers import SortedList
 
 _INF = math.inf
 _nextafter = math.nextafter
 _LL_HALF = float((2**63 - 1) // 2)
+_pack_d = struct.Struct(">d").pack
+_unpack_q = struct.Struct(">Q").unpack
+_pack_q = struct.Struct(">Q").pack
+
+
+def score_prefix(score: float) -> bytes:
+    """8 bytes that sort as the scores do (see the module docstring)."""
+    if score == 0:
+        score = 0.0
+    u, = _unpack_q(_pack_d(score))
+    return _pack_q(u ^ 0xFFFFFFFFFFFFFFFF if u >> 63 else u | 0x8000000000000000)
 
 # Lex range bound kinds ("-" and "+" are Redis's shared.minstring/maxstring).
 LEX_MIN = -1
@@ -88,7 +105,7 @@ class ZSet:
 
     def __init__(self, listpack: bool = True) -> None:
         self.dict: dict[bytes, float] = {}
-        self.sl = SortedList()
+        self.sl = SortedList()  # score_prefix(score) + member
         self.listpack = listpack
         self._scans: dict[int, list[bytes]] | None = None
 
@@ -98,7 +115,7 @@ class ZSet:
         if listpack:
             scores = {m: (0.0 if s == 0 else s) for m, s in scores.items()}
         z.dict = scores
-        z.sl = SortedList([(s, m) for m, s in scores.items()])
+        z.sl = SortedList([score_prefix(s) + m for m, s in scores.items()])
         return z
 
     def __len__(self) -> int:
@@ -111,33 +128,32 @@ class ZSet:
         if score == 0 and self.listpack:
             score = 0.0  # a listpack stores -0 as the integer 0
         self.dict[member] = score
-        self.sl.add((score, member))
+        self.sl.add(score_prefix(score) + member)
 
     def update(self, member: bytes, old: float, new: float) -> None:
         if new == 0 and self.listpack:
             new = 0.0
         sl = self.sl
-        sl.remove((old, member))
-        sl.add((new, member))
+        sl.remove(score_prefix(old) + member)
+        sl.add(score_prefix(new) + member)
         self.dict[member] = new
 
     def delete(self, member: bytes) -> bool:
         score = self.dict.pop(member, None)
         if score is None:
             return False
-        self.sl.remove((score, member))
+        self.sl.remove(score_prefix(score) + member)
         return True
 
     def rank(self, member: bytes) -> int | None:
         score = self.dict.get(member)
         if score is None:
             return None
-        return self.sl.bisect_left((score, member))
+        return self.sl.bisect_left(score_prefix(score) + member)
 
     def pop(self, last: bool) -> tuple[bytes, float]:
-        score, member = self.sl.pop(-1 if last else 0)
-        del self.dict[member]
-        return member, score
+        member = self.sl.pop(-1 if last else 0)[8:]
+        return member, self.dict.pop(member)
 
     def delete_range(self, lo: int, hi: int) -> int:
         """Remove the members at positions [lo, hi)."""
@@ -145,32 +161,45 @@ class ZSet:
             return 0
         sl = self.sl
         d = self.dict
-        for _, m in sl.islice(lo, hi):
-            del d[m]
+        for k in sl.islice(lo, hi):
+            del d[k[8:]]
         del sl[lo:hi]
         return hi - lo
 
+    def pair_at(self, i: int) -> tuple[float, bytes]:
+        m = self.sl[i][8:]
+        return self.dict[m], m
+
     def random_member(self) -> tuple[bytes, float]:
-        score, member = self.sl[random.randrange(len(self.sl))]
+        score, member = self.pair_at(random.randrange(len(self.sl)))
         return member, score
 
     # -- ranges -------------------------------------------------------------
 
-    def items(self, lo: int, hi: int, reverse: bool = False):
+    def items(self, lo: int, hi: int, reverse: bool = False) -> list[tuple[float, bytes]]:
         """(score, member) at positions [lo, hi), backwards if reverse."""
-        return self.sl.islice(lo, hi, reverse=reverse)
+        d = self.dict
+        out = []
+        for k in self.sl.islice(lo, hi, reverse=reverse):
+            m = k[8:]
+            out.append((d[m], m))
+        return out
+
+    def members(self, reverse: bool = False) -> list[bytes]:
+        keys = reversed(self.sl) if reverse else self.sl
+        return [k[8:] for k in keys]
 
     def score_bounds(self, mn: float, minex: bool, mx: float, maxex: bool) -> tuple[int, int]:
         """Positions [lo, hi) of the members with mn <(=) score <(=) mx."""
         sl = self.sl
         if minex:
-            lo = len(sl) if mn == _INF else sl.bisect_left((_nextafter(mn, _INF),))
+            lo = len(sl) if mn == _INF else sl.bisect_left(score_prefix(_nextafter(mn, _INF)))
         else:
-            lo = sl.bisect_left((mn,))
+            lo = sl.bisect_left(score_prefix(mn))
         if maxex:
-            hi = sl.bisect_left((mx,))
+            hi = sl.bisect_left(score_prefix(mx))
         else:
-            hi = len(sl) if mx == _INF else sl.bisect_left((_nextafter(mx, _INF),))
+            hi = len(sl) if mx == _INF else sl.bisect_left(score_prefix(_nextafter(mx, _INF)))
         return lo, max(lo, hi)
 
     def lex_bounds(self, lo: LexBound, hi: LexBound, reverse: bool = False) -> tuple[int, int]:
@@ -182,20 +211,22 @@ class ZSet:
         if not n or lex_range_empty(lo, hi):
             return 0, 0
         first, last = sl[0], sl[-1]
-        if first[0] == last[0] or first[0] != first[0]:
-            s = first[0]
+        if first[:8] == last[:8]:
+            prefix = first[:8]
             if lo.kind:
                 a = 0 if lo.kind == LEX_MIN else n
             else:
-                a = (sl.bisect_right((s, lo.value)) if lo.ex else sl.bisect_left((s, lo.value)))
+                k = prefix + lo.value
+                a = sl.bisect_right(k) if lo.ex else sl.bisect_left(k)
             if hi.kind:
                 b = n if hi.kind == LEX_MAX else 0
             else:
-                b = (sl.bisect_left((s, hi.value)) if hi.ex else sl.bisect_right((s, hi.value)))
+                k = prefix + hi.value
+                b = sl.bisect_left(k) if hi.ex else sl.bisect_right(k)
             return a, max(a, b)
-        if not lex_gte_min(last[1], lo) or not lex_lte_max(first[1], hi):
+        if not lex_gte_min(last[8:], lo) or not lex_lte_max(first[8:], hi):
             return 0, 0
-        members = [m for _, m in sl]
+        members = self.members()
         if not reverse:
             for a in range(n):
                 if lex_gte_min(members[a], lo):
@@ -250,9 +281,11 @@ class ZSet:
 
     def listpack_items(self) -> list[bytes]:
         out = []
-        for s, m in self.sl:
+        d = self.dict
+        for k in self.sl:
+            m = k[8:]
             out.append(m)
-            out.append(listpack_score(s))
+            out.append(listpack_score(d[m]))
         return out
 
     # -- encoding ---------------------------------------------------------------
@@ -273,4 +306,4 @@ class ZSet:
         return "listpack" if self.listpack else "skiplist"
 
     def __repr__(self) -> str:
-        return f"<ZSet {list(self.sl)!r}>"
+        return f"<ZSet {self.items(0, len(self.sl))!r}>"
