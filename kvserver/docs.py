@@ -314,11 +314,10 @@ def _merge_repeats(items: list) -> list:
         k = len(tail)
         want = [x.text for x in tail]
         want[-1] = want[-1][:-3]
-        have = [x.text for x in out[-k:]] if len(out) >= k else None
-        if have != want or any(x is _BAR for x in out[-k:]):
+        prev = out[-k:] if len(out) >= k else []
+        if any(x is _BAR for x in prev) or [x.text for x in prev] != want:
             out.append(it)  # `[x...]` on its own: optional and repeated
             continue
-        prev = out[-k:]
         del out[-k:]
         if k == 1:
             merged = prev[0]
@@ -472,11 +471,9 @@ class KeySpec:
             end = argc - 1 if self.begin[2] > 0 else 1
             first = 0
             i = start
-            while 1 <= i < argc:
+            while i != end and 1 <= i < argc:  # (end itself is not searched)
                 if argv[i].lower() == kw:
                     first = i + 1
-                    break
-                if i == end:
                     break
                 i += 1 if start <= end else -1
             if not first:

@@ -57,6 +57,7 @@ _ACL_STATUS = {"@" + c: Status(b"@" + c.encode()) for c in _ACL_ORDER}
 
 # Redis 7.0's key-spec flags where they differ from the worst case (see the
 # module doc); "a, b" gives one set per key spec, in the order of the specs.
+# (SORT's key specs for BY/GET patterns are not derived: its STORE spec is 2nd.)
 _KEY_FLAGS_SRC = """
 RO: exists hexists hlen hstrlen llen memory|usage object|encoding object|freq
     object|idletime object|refcount scard sismember strlen touch type watch xlen zcard
@@ -79,7 +80,7 @@ RW ACCESS: pfcount pfdebug
 OW INSERT: msetnx setnx
 RW ACCESS DELETE, OW INSERT: renamenx
 RW ACCESS DELETE, OW UPDATE: rename
-RO ACCESS, RO ACCESS, OW UPDATE: sort
+RO ACCESS, OW UPDATE: sort
 RW ACCESS DELETE, RW ACCESS DELETE INCOMPLETE: migrate
 RW ACCESS INSERT, RO ACCESS: pfmerge
 RW UPDATE, RO ACCESS: sinterstore
@@ -104,6 +105,10 @@ def _parse_key_flags(src: str) -> dict[str, list[list[str]]]:
 
 
 KEY_FLAGS = _parse_key_flags(_KEY_FLAGS_SRC)
+
+# Commands whose keys Redis finds with their getkeys function, not their key
+# specs (it declares an unknown or incomplete spec: SORT's BY/GET, MIGRATE's KEYS).
+_KEYS_BY_GETKEYS = frozenset(("sort", "sort_ro", "migrate"))
 
 
 def default_key_flags(spec: CommandSpec) -> list[str]:
@@ -212,28 +217,66 @@ class CommandMeta:
     # -- COMMAND GETKEYS -------------------------------------------------------------
 
     def keys_with_flags(self, argv: list[bytes]) -> list[tuple[int, list[str]]] | None:
-        """(index, flags) of each key in argv, or None if the arguments are invalid."""
-        if self.spec.getkeys is None:
-            out = []
+        """(index, flags) of each key in argv, or None if the arguments are invalid.
+
+        As getKeysFromCommandWithSpecs: the key specs first, in their order; the
+        command's getkeys function when a spec fails or cannot be trusted."""
+        name = self.spec.fullname
+        if self.key_specs and name not in _KEYS_BY_GETKEYS:
+            out: list[tuple[int, list[str]]] | None = []
             for ks in self.key_specs:
                 pos = ks.positions(argv)
-                if pos is None:
-                    return None
+                if pos is None or "incomplete" in ks.flags:
+                    out = None
+                    break
                 out += [(p, ks.flags) for p in pos]
-            return out
+            if out is not None:
+                if name in _VARIABLE_FLAGS:
+                    flags = _VARIABLE_FLAGS[name](argv)
+                    out = [(p, flags) for p, _ in out]
+                return out
+        if self.spec.getkeys is None:
+            return None
         try:
             positions = list(self.spec.getkeys(argv))
         except Exception:  # a malformed command: Redis reports it the same way
             return None
         if any(p < 1 or p >= len(argv) for p in positions):
             return None
-        # The flags of the spec that finds each key, if any does.
+        if name not in _KEYS_BY_GETKEYS:
+            return [(p, []) for p in positions]  # Redis's getkeys functions give no flags
+        # SORT's and MIGRATE's give their keys' flags (those of the spec that finds them).
         by_pos: dict[int, list[str]] = {}
         for ks in self.key_specs:
             for p in ks.positions(argv) or ():
-                by_pos.setdefault(p, ks.flags)
-        default = self.key_specs[0].flags if self.key_specs else default_key_flags(self.spec)
+                by_pos.setdefault(p, [f for f in ks.flags if f != "incomplete"])
+        default = self.key_specs[0].flags if self.key_specs else []
         return [(p, by_pos.get(p, default)) for p in positions]
+
+
+def _set_key_flags(argv: list[bytes]) -> list[str]:
+    """setGetKeys: SET reads the old value only with GET."""
+    if any(a.lower() == b"get" for a in argv[3:]):
+        return ["RW", "access", "update"]
+    return ["OW", "update"]
+
+
+def _bitfield_key_flags(argv: list[bytes]) -> list[str]:
+    """bitfieldGetKeys: read-only when every operation is a complete GET."""
+    i, n = 2, len(argv)
+    while i < n:
+        op, rem = argv[i].lower(), n - i - 1
+        if op == b"get" and rem >= 2:
+            i += 3
+        elif op == b"overflow" and rem >= 1:
+            i += 2
+        else:  # SET / INCRBY, or a syntax error: assume it writes
+            return ["RW", "access", "update"]
+    return ["RO", "access"]
+
+
+# Key flags Redis computes from the arguments (the spec says `variable_flags`).
+_VARIABLE_FLAGS = {"set": _set_key_flags, "bitfield": _bitfield_key_flags}
 
 
 def _key_spec_reply(ks: KeySpec) -> dict:
@@ -319,8 +362,6 @@ def command_bare(c, argv):
     return [command_info(s) for s in TABLE.values()]
 
 
-# Subcommands are declared in the order Redis 7.0 lists them (its hash order),
-# so COMMAND INFO COMMAND matches it byte for byte.
 COMMAND = container(
     "command", group="server", since="2.8.13", flags="loading stale", arity=-1,
     handler=command_bare, acl="connection", tips="nondeterministic_output_order",
