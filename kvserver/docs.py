@@ -38,7 +38,7 @@ from kvserver.resp import SetReply, Status
 
 ARG_TYPES = frozenset(("key", "string", "integer", "double", "pattern", "unix-time"))
 
-_NAME_RE = re.compile(r"[a-z][a-z0-9_-]*\Z")
+_NAME_RE = re.compile(r"[a-z][a-z0-9_/-]*\Z")
 _TOKEN_BAD = re.compile(r"[a-z:]")
 
 # Reply constants (Redis spells flag names as simple strings inside sets).

@@ -651,6 +651,8 @@ def test_docs_hints_like_redis(kv, oracle_docs):
     for spec in ours_and_redis(oracle_docs):
         if spec.fullname in ("command|getkeys", "command|getkeysandflags"):
             continue  # Redis 7.0 documents no arguments there; we give a hint
+        if spec.fullname == "client|kill":
+            continue  # Redis's argument `ip:port` cannot be spelled in `args`
         key = spec.fullname.upper().replace("|", " ")
         want = " ".join(_cli_arg(key, a) for k, v in pairs(docs[spec.fullname])
                         if k.value == b"arguments" for a in v.value)
