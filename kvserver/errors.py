@@ -101,3 +101,9 @@ BITFIELD_TYPE = ("ERR Invalid bitfield type. Use something like i16 u8. "
                  "Note that u64 is not supported but i64 is.")
 BITFIELD_OVERFLOW_TYPE = "ERR Invalid OVERFLOW type specified"
 BITFIELD_RO_WRITE = "ERR BITFIELD_RO only supports the GET subcommand"
+
+# COMMAND GETKEYS / GETKEYSANDFLAGS (kvserver.commands.command_cmd).
+GETKEYS_INVALID_COMMAND = "ERR Invalid command specified"
+GETKEYS_NO_KEY_ARGS = "ERR The command has no key arguments"
+GETKEYS_INVALID_NUM_ARGS = "ERR Invalid number of arguments specified for command"
+GETKEYS_INVALID_ARGS = "ERR Invalid arguments specified for command"

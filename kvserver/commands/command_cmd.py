@@ -36,11 +36,6 @@ from kvserver.glob import glob_match
 from kvserver.resp import SetReply, Status
 from kvserver.table import TABLE, CommandSpec, container, subcommand
 
-ERR_INVALID_COMMAND = "ERR Invalid command specified"
-ERR_NO_KEY_ARGS = "ERR The command has no key arguments"
-ERR_INVALID_NUM_ARGS = "ERR Invalid number of arguments specified for command"
-ERR_INVALID_ARGS = "ERR Invalid arguments specified for command"
-
 # Reply orders Redis uses (server.c flag tables, acl.c ACLCommandCategories).
 _FLAG_ORDER = ("write readonly denyoom module admin pubsub noscript blocking loading "
                "stale skip_monitor skip_slowlog asking fast no_auth no_mandatory_keys "
@@ -491,18 +486,18 @@ def _getkeys(argv: list[bytes], with_flags: bool) -> list:
     args = argv[2:]
     spec = lookup_argv(args)
     if spec is None:
-        raise CommandError(ERR_INVALID_COMMAND)
+        raise CommandError(errors.GETKEYS_INVALID_COMMAND)
     m = meta(spec)
     if not m.has_keys:
-        raise CommandError(ERR_NO_KEY_ARGS)
+        raise CommandError(errors.GETKEYS_NO_KEY_ARGS)
     n = len(args)
     if (spec.arity > 0 and spec.arity != n) or n < -spec.arity:
-        raise CommandError(ERR_INVALID_NUM_ARGS)
+        raise CommandError(errors.GETKEYS_INVALID_NUM_ARGS)
     keys = m.keys_with_flags(args)
     if not keys:
         if "no_mandatory_keys" in spec.flags:
             return []
-        raise CommandError(ERR_INVALID_ARGS)
+        raise CommandError(errors.GETKEYS_INVALID_ARGS)
     if with_flags:
         return [[args[p], _key_flags_reply(fl)] for p, fl in keys]
     return [args[p] for p, _ in keys]
