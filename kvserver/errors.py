@@ -57,18 +57,31 @@ def wrong_arity(name: str) -> CommandError:
     return CommandError(f"ERR wrong number of arguments for '{name}' command")
 
 
+def _c_string(b: bytes) -> bytes:
+    """What printf's %s shows of a Redis string: up to its first NUL byte."""
+    nul = b.find(b"\0")
+    return b if nul == -1 else b[:nul]
+
+
+def _raw(msg: bytes) -> str:
+    # Client bytes go back as they came: the reply encoder undoes surrogateescape.
+    return msg.decode("utf-8", "surrogateescape")
+
+
 def unknown_command(argv: list[bytes]) -> CommandError:
-    name = argv[0].decode("utf-8", "replace")[:128]
-    args = "".join(
-        "'%s' " % a.decode("utf-8", "replace")[:128] for a in argv[1:][:20]
-    )
-    return CommandError(
-        f"ERR unknown command '{name}', with args beginning with: {args}"
-    )
+    # As processCommand: the name cut to 128 bytes, then arguments quoted until
+    # the list reaches 128 bytes (the last one cut to fit).
+    args = b""
+    for a in argv[1:]:
+        if len(args) >= 128:
+            break
+        args += b"'%s' " % _c_string(a)[: 128 - len(args)]
+    return CommandError(_raw(b"ERR unknown command '%s', with args beginning with: %s"
+                             % (_c_string(argv[0])[:128], args)))
 
 
 def unknown_subcommand(sub: bytes, container: str) -> CommandError:
-    s = sub.decode("utf-8", "replace")[:128]
+    s = _raw(_c_string(sub)[:128])
     return CommandError(
         f"ERR unknown subcommand '{s}'. Try {container.upper()} HELP."
     )

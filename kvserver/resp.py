@@ -153,7 +153,7 @@ def encode(r: object, resp3: bool) -> bytes:
 
 def _encode_error(msg: str) -> bytes:
     # An error reply is a single line: Redis replaces newlines with spaces.
-    b = msg.encode("utf-8", "replace")
+    b = msg.encode("utf-8", "surrogateescape")  # raw client bytes (errors.py)
     if b"\r" in b or b"\n" in b:
         b = b.replace(b"\r", b" ").replace(b"\n", b" ")
     return b"-%s\r\n" % b
