@@ -33,6 +33,7 @@ from kvserver.types.set import RedisSet
 from kvserver.types.zset import LEX_MAX, LEX_MIN, LEX_VALUE, LexBound, ZSet
 
 _INF = math.inf
+_DBL_MAX = 1.7976931348623157e308
 _WS = b" \t\n\r\x0b\x0c"
 
 ERR_NOT_FLOAT_RANGE = "ERR min or max is not a float"
@@ -289,7 +290,44 @@ def _zadd_generic(c, argv: list[bytes], flags: int):
                     "sorted set.",
          args="key [NX|XX] [GT|LT] [CH] [INCR] (score:double member)...")
 def zadd(c, argv):
-    return _zadd_generic(c, argv, 0)
+    # Fast path: one score-member pair and no option (what most clients send).
+    if len(argv) != 4 or argv[2] in _ZADD_OPTS:
+        return _zadd_generic(c, argv, 0)
+    b = argv[2]
+    try:
+        score = float(b)
+    except ValueError:
+        score = parse_score(b)
+    else:
+        if not (-_DBL_MAX <= score <= _DBL_MAX) or not score or b[0] <= 32 or b[-1] <= 32 \
+                or b"_" in b:
+            score = parse_score(b)
+    db = c.db
+    key = argv[1]
+    m = argv[3]
+    zs = db.lookup_write(key, ZSet)
+    if zs is None:
+        zs = _new_zset(c, m)
+        db.add(key, zs)
+        cur = None
+    else:
+        cur = zs.dict.get(m)
+    if cur is None:
+        if zs.listpack:
+            cfg = c.server.config
+            if len(zs.dict) + 1 > cfg.zset_max_listpack_entries \
+                    or len(m) > cfg.zset_max_listpack_value:
+                zs.listpack = False
+        zs.insert(m, score)
+        added = 1
+    elif score != cur:
+        zs.update(m, cur, score)
+        added = 0
+    else:
+        return 0
+    db.signal_modified(key)
+    c.server.notify_keyspace_event("z", "zadd", key, db.id)
+    return added
 
 
 @command("zincrby", arity=4, flags="write denyoom fast", keys=(1, 1, 1), group="sorted_set",
@@ -718,6 +756,21 @@ def zpop_generic(c, keys: list[bytes], last: bool, emitkey: bool, count: int,
 
 
 def _zpop_cmd(c, argv, last: bool):
+    if len(argv) == 2:  # fast path: pop one member
+        db = c.db
+        key = argv[1]
+        zs = db.lookup_write(key, ZSet)
+        if zs is None:
+            return []
+        m, s = zs.pop(last)
+        srv = c.server
+        srv.notify_keyspace_event("z", "zpopmax" if last else "zpopmin", key, db.id)
+        if zs.dict:
+            db.signal_modified(key)
+        else:
+            db.delete(key)
+            srv.notify_keyspace_event("g", "del", key, db.id)
+        return [m, s]
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
     count = -1
