@@ -55,8 +55,8 @@ class Scenario:
     def nblocked(self) -> int:
         return blocked_clients(self.main) - self.base
 
-    def call(self, *args) -> None:
-        self.log.append((" ".join(map(str, args)), self.main.call(*args)[0]))
+    def call(self, *args, label: str | None = None) -> None:
+        self.log.append((label or " ".join(map(str, args)), self.main.call(*args)[0]))
 
     def read(self, i: int) -> None:
         self.log.append((f"client {i}", self.clients[i].read_reply()[0]))
@@ -435,12 +435,12 @@ def test_client_unblock_command(both, server):
         cid = s.clients[0].execute("CLIENT", "ID")
         for how in ((), ("TIMEOUT",), ("ERROR",)):
             s.block(0, "BLPOP", "l", "0")
-            s.call("CLIENT", "UNBLOCK", str(cid), *how)
+            s.call("CLIENT", "UNBLOCK", str(cid), *how, label=f"unblock {how}")
             s.read(0)
-        s.call("CLIENT", "UNBLOCK", str(cid))
+        s.call("CLIENT", "UNBLOCK", str(cid), label="not blocked")
         s.block(0, "BLMOVE", "l", "m", "LEFT", "LEFT", "0")
         s.send(0, "PING")
-        s.call("CLIENT", "UNBLOCK", str(cid), "ERROR")
+        s.call("CLIENT", "UNBLOCK", str(cid), "ERROR", label="unblock error")
         s.read(0)
         s.read(0)
     both(steps, 1)

@@ -252,6 +252,10 @@ def test_getkeys(diff):
     diff.check("COMMAND", "GETKEYS", "BLMPOP", "0", "1", "a", "LEFT", "COUNT", "2")
     diff.check("COMMAND", "GETKEYS", "BLPOP", "a", "b", "0")
     diff.check("COMMAND", "GETKEYS", "BLMOVE", "a", "b", "LEFT", "LEFT", "0")
+    diff.check("COMMAND", "GETKEYS", "LMPOP", "1.5", "a", "LEFT")
+    diff.check("COMMAND", "GETKEYS", "BLMPOP", "0", " 2x", "a", "b", "LEFT")
+    diff.check_error("COMMAND", "GETKEYS", "LMPOP", "3", "a", "LEFT")
+    diff.check_error("COMMAND", "GETKEYS", "BLMPOP", "0", "0", "a", "LEFT")
 
 
 def test_encoding_and_type(r):

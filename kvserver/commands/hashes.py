@@ -61,16 +61,27 @@ def hset(c, argv):
         db.add(key, h)
     else:
         db.signal_modified(key)
-    before = len(h)
-    if n == 4:
-        h[argv[2]] = argv[3]
+    if n == 4:  # the common case, kept lean (HSET is benchmarked)
+        f = argv[2]
+        v = argv[3]
+        created = 0 if f in h else 1
+        h[f] = v
+        if not h.ht:
+            cfg = c.server.config
+            maxv = cfg.hash_max_listpack_value
+            if (len(f) > maxv or len(v) > maxv
+                    or len(h) > cfg.hash_max_listpack_entries):
+                h.ht = True
     else:
+        before = len(h)
         for i in range(2, n, 2):
             h[argv[i]] = argv[i + 1]
-    if not h.ht:
-        h.check_conversion(c.server.config, argv[2:])
-    _notify(c, "hset", key)
-    return len(h) - before
+        created = len(h) - before
+        if not h.ht:
+            h.check_conversion(c.server.config, argv[2:])
+    if c.server.keyspace_publisher is not None:
+        _notify(c, "hset", key)
+    return created
 
 
 @command("hmset", arity=-4, flags="write denyoom fast", keys=(1, 1, 1), group="hash",

@@ -15,6 +15,7 @@ from __future__ import annotations
 from kvserver import errors
 from kvserver.args import to_int
 from kvserver.blocking import parse_timeout
+from kvserver.commands.sets import numkeys_getkeys
 from kvserver.errors import CommandError
 from kvserver.resp import NOREPLY, NULL_ARRAY, OK
 from kvserver.table import command
@@ -108,7 +109,22 @@ def _push(c, argv: list[bytes], left: bool, xx: bool) -> int:
          args="key element...",
          history=(("2.4.0", "Accepts multiple `element` arguments."),))
 def lpush(c, argv):
-    return _push(c, argv, True, False)
+    # The hot path of _push, inlined (LPUSH/RPUSH are benchmarked).
+    db = c.db
+    key = argv[1]
+    lst = db.lookup_write(key, RedisList)
+    if lst is None:
+        return _push(c, argv, True, False)
+    if len(argv) == 3:
+        lst.appendleft(argv[2])
+    else:
+        lst.extendleft(argv[2:])
+    db.signal_modified(key)
+    if db.blocking_keys:
+        db.signal_ready(key)
+    if c.server.keyspace_publisher is not None:
+        _notify(c, "lpush", key)
+    return len(lst)
 
 
 @command("rpush", arity=-3, flags="write denyoom fast", keys=(1, 1, 1), group="list",
@@ -118,7 +134,21 @@ def lpush(c, argv):
          args="key element...",
          history=(("2.4.0", "Accepts multiple `element` arguments."),))
 def rpush(c, argv):
-    return _push(c, argv, False, False)
+    db = c.db
+    key = argv[1]
+    lst = db.lookup_write(key, RedisList)
+    if lst is None:
+        return _push(c, argv, False, False)
+    if len(argv) == 3:
+        lst.append(argv[2])
+    else:
+        lst.extend(argv[2:])
+    db.signal_modified(key)
+    if db.blocking_keys:
+        db.signal_ready(key)
+    if c.server.keyspace_publisher is not None:
+        _notify(c, "rpush", key)
+    return len(lst)
 
 
 @command("lpushx", arity=-3, flags="write denyoom fast", keys=(1, 1, 1), group="list",
@@ -175,7 +205,21 @@ def _pop(c, argv: list[bytes], left: bool):
          complexity="O(N) where N is the number of elements returned", args="key [count:integer]",
          history=(("6.2.0", "Added the `count` argument."),))
 def lpop(c, argv):
-    return _pop(c, argv, True)
+    if len(argv) != 2:
+        return _pop(c, argv, True)
+    db = c.db
+    key = argv[1]
+    lst = db.lookup_write(key, RedisList)
+    if lst is None:
+        return None
+    v = lst.popleft()
+    if lst:
+        db.signal_modified(key)
+        if c.server.keyspace_publisher is not None:
+            _notify(c, "lpop", key)
+    else:
+        _removed(c, db, key, lst, True)
+    return v
 
 
 @command("rpop", arity=-2, flags="write fast", keys=(1, 1, 1), group="list", since="1.0.0",
@@ -183,7 +227,21 @@ def lpop(c, argv):
          complexity="O(N) where N is the number of elements returned", args="key [count:integer]",
          history=(("6.2.0", "Added the `count` argument."),))
 def rpop(c, argv):
-    return _pop(c, argv, False)
+    if len(argv) != 2:
+        return _pop(c, argv, False)
+    db = c.db
+    key = argv[1]
+    lst = db.lookup_write(key, RedisList)
+    if lst is None:
+        return None
+    v = lst.pop()
+    if lst:
+        db.signal_modified(key)
+        if c.server.keyspace_publisher is not None:
+            _notify(c, "rpop", key)
+    else:
+        _removed(c, db, key, lst, False)
+    return v
 
 
 # -- reading -------------------------------------------------------------------------
@@ -438,18 +496,6 @@ def _parse_mpop(argv: list[bytes], numkeys_idx: int) -> tuple[list[bytes], bool,
     return argv[numkeys_idx + 1:where_idx], left, (1 if count == -1 else count)
 
 
-def _mpop_keys(numkeys_idx: int):
-    def getkeys(argv: list[bytes]) -> list[int]:
-        try:
-            n = int(argv[numkeys_idx])
-        except (ValueError, IndexError):
-            return []
-        if n < 1 or numkeys_idx + n >= len(argv):
-            return []
-        return list(range(numkeys_idx + 1, numkeys_idx + 1 + n))
-    return getkeys
-
-
 def _pop_count(c, db, key: bytes, lst: RedisList, left: bool, count: int) -> list:
     """[key, [elements]] for LMPOP/BLMPOP, and the LPOP/RPOP key n it amounts to."""
     out = lst.pop_many(left, count)
@@ -462,7 +508,7 @@ def _pop_count(c, db, key: bytes, lst: RedisList, left: bool, count: int) -> lis
          complexity="O(N+M) where N is the number of provided keys and M is the number of "
                     "elements returned.",
          args="numkeys:integer key... (LEFT|RIGHT) [COUNT count:integer]",
-         getkeys=_mpop_keys(1))
+         getkeys=numkeys_getkeys(0, 1, 2))
 def lmpop(c, argv):
     keys, left, count = _parse_mpop(argv, 1)
     db = c.db
@@ -545,7 +591,7 @@ def brpop(c, argv):
          complexity="O(N+M) where N is the number of provided keys and M is the number of "
                     "elements returned.",
          args="timeout:double numkeys:integer key... (LEFT|RIGHT) [COUNT count:integer]",
-         getkeys=_mpop_keys(2))
+         getkeys=numkeys_getkeys(0, 2, 3))
 def blmpop(c, argv):
     keys, left, count = _parse_mpop(argv, 2)
     timeout = parse_timeout(argv[1])
