@@ -99,9 +99,14 @@ def encode(r: object, resp3: bool) -> bytes:
     if r is None:
         return b"_\r\n" if resp3 else b"$-1\r\n"
     if t is list or t is tuple:
-        if not r:
+        n = len(r)
+        if not n:
             return b"*0\r\n"
-        return b"*%d\r\n" % len(r) + b"".join([encode(x, resp3) for x in r])
+        if n >= 8:
+            b = _encode_bulk_array(r, n)
+            if b is not None:
+                return b
+        return b"*%d\r\n" % n + b"".join([encode(x, resp3) for x in r])
     if t is Raw:
         return r
     if t is Status:
@@ -149,6 +154,26 @@ def encode(r: object, resp3: bool) -> bytes:
     if isinstance(r, (list, tuple)):
         return b"*%d\r\n" % len(r) + b"".join([encode(x, resp3) for x in r])
     raise TypeError(f"cannot encode reply of type {t.__name__}")
+
+
+_BULK_HEADS = [b"$%d" % i for i in range(512)]
+_bulk_head = _BULK_HEADS.__getitem__
+_ONLY_BYTES = {bytes}
+
+
+def _encode_bulk_array(r: list | tuple, n: int) -> bytes | None:
+    """An array made only of plain bytes (LRANGE, HKEYS, SMEMBERS...) encoded
+    with C-level passes instead of one encode() call per element; None when
+    an element is of another type or 512 bytes long or more."""
+    if set(map(type, r)) != _ONLY_BYTES:
+        return None
+    parts: list = [None] * (2 * n)
+    try:
+        parts[0::2] = map(_bulk_head, map(len, r))
+    except IndexError:
+        return None
+    parts[1::2] = r
+    return b"".join((b"*%d\r\n" % n, b"\r\n".join(parts), b"\r\n"))
 
 
 def _encode_error(msg: str) -> bytes:
