@@ -381,7 +381,7 @@ PROTECTED_MODE_DENIED = (
 
 
 def _is_loopback(addr: str) -> bool:
-    host = addr.rsplit(":", 1)[0]
+    host = addr.rsplit(":", 1)[0].strip("[]")
     return host.startswith("127.") or host in ("::1", "localhost") or host.startswith("::ffff:127.")
 
 
@@ -391,7 +391,8 @@ def encode_error_line(msg: str) -> bytes:
 
 
 def _fmt_addr(a) -> str:
+    """host:port, with IPv6 hosts in brackets, as Redis's anetFormatAddr."""
     if a is None:
         return ""
     host, port = a[0], a[1]
-    return f"{host}:{port}"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -35,7 +35,22 @@ _BY_SPELLING_MAX = 4096
 
 
 def lookup_command(argv: list[bytes]) -> CommandSpec | CommandError:
-    """The spec for argv (resolving subcommands), or the error Redis gives."""
+    """The spec for argv (resolving subcommands, checking arity), or the error Redis gives."""
+    cmd = resolve_command(argv)
+    if cmd.__class__ is not CommandSpec:
+        return cmd
+    return arity_error(cmd, argv) or cmd
+
+
+def arity_error(cmd: CommandSpec, argv: list[bytes]) -> CommandError | None:
+    n = len(argv)
+    if (cmd.arity > 0 and n != cmd.arity) or n < -cmd.arity:
+        return errors.wrong_arity(cmd.fullname)
+    return None
+
+
+def resolve_command(argv: list[bytes]) -> CommandSpec | CommandError:
+    """The spec argv names (subcommands resolved), or the unknown-command error."""
     name = argv[0]
     cmd = _BY_SPELLING.get(name)
     if cmd is None:
@@ -51,24 +66,31 @@ def lookup_command(argv: list[bytes]) -> CommandSpec | CommandError:
         if sub is None:
             return errors.unknown_subcommand(argv[1], cmd.name)
         cmd = sub
-    n = len(argv)
-    if (cmd.arity > 0 and n != cmd.arity) or n < -cmd.arity:
-        return errors.wrong_arity(cmd.fullname)
     return cmd
 
 
 def dispatch(c: "Client", argv: list[bytes]) -> object:
     """Check and run one command for client c; returns its reply value."""
     cmd = _BY_SPELLING.get(argv[0])
-    if cmd is None or cmd.subcommands or cmd.arity != len(argv):
-        # Not the common case of a known, fixed-arity command: full checks.
-        cmd = lookup_command(argv)
+    if cmd is None or cmd.subcommands or (cmd.arity != len(argv) and (
+            cmd.arity > 0 or len(argv) < -cmd.arity)):
+        # Not the common case of a known command with a valid arity: full checks.
+        cmd = resolve_command(argv)
         if cmd.__class__ is not CommandSpec:
             return reject(c, cmd, argv)
+        err = arity_error(cmd, argv)
+        if err is not None:
+            return reject(c, err, argv, cmd)
 
     # Authentication (ACL users and permissions hook in here too).
     if not c.authenticated and not cmd.is_noauth:
         return reject(c, CommandError(errors.NOAUTH), argv, cmd)
+
+    # Protected commands (DEBUG) refuse before they can even be queued.
+    if cmd.precheck is not None:
+        err = cmd.precheck(c)
+        if err is not None:
+            return reject(c, err, argv, cmd)
 
     # MULTI: queue everything but the transaction commands themselves.
     if c.mstate is not None and cmd.name.encode() not in _MULTI_IMMEDIATE:

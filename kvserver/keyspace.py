@@ -259,6 +259,8 @@ class Database:
         snaps = self._scan_snapshots
         sid, pos = cursor >> 40, cursor & ((1 << 40) - 1)
         keys = snaps.get(sid) if cursor else None
+        if keys is None and pos >= len(self.data):
+            return 0, []  # an unknown cursor past the end: nothing left
         if keys is None:
             keys = list(self.data)
             self._scan_seq = sid = (self._scan_seq % 0xFFFFFF) + 1

@@ -13,7 +13,10 @@ declared with `container(...)` and their subcommands with `@subcommand(...)`.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from kvserver.errors import CommandError
 
 Handler = Callable[..., object]
 
@@ -52,7 +55,7 @@ class CommandSpec:
         "is_write", "is_readonly", "is_denyoom", "is_noauth", "is_fast",
         "is_admin", "is_blocking", "is_noscript", "is_loading", "is_stale",
         "skip_monitor", "skip_slowlog", "is_no_multi", "allow_busy",
-        "calls", "usec", "rejected_calls", "failed_calls",
+        "calls", "usec", "rejected_calls", "failed_calls", "precheck",
     )
 
     def __init__(self, name: str, handler: Handler | None, arity: int, flags: str,
@@ -103,6 +106,9 @@ class CommandSpec:
         explicit = None if acl is None else [
             c if c.startswith("@") else "@" + c for c in acl.split()]
         self.acl_categories = self._acl_categories(s, group, explicit)
+        # precheck(c) -> CommandError | None: a refusal dispatch applies before
+        # the command is queued or run (DEBUG's enable-debug-command check).
+        self.precheck: Callable[..., CommandError | None] | None = None
         self.reset_stats()
 
     @staticmethod

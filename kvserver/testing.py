@@ -143,7 +143,10 @@ class KVServer:
                 self._proc.kill()
             self._proc = None
         if self._loop is not None and self.server is not None:
-            self._loop.call_soon_threadsafe(self.server.request_shutdown)
+            try:
+                self._loop.call_soon_threadsafe(self.server.request_shutdown)
+            except RuntimeError:
+                pass  # the loop already ended (a client sent SHUTDOWN)
             if self._thread is not None:
                 self._thread.join(10)
             self._loop = None

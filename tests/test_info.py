@@ -157,9 +157,6 @@ def test_commandstats_differential(diff, server):
     assert kv["cmdstat_lpush"]["failed_calls"] == "1"
 
 
-@pytest.mark.xfail(strict=True, reason="dispatch does not count a wrong-arity rejection on "
-                   "the command (lookup_command returns only the error); Redis counts it "
-                   "in rejected_calls")
 def test_commandstats_arity_rejections_differential(diff, server):
     _compare_cmdstats(diff, server, [("SET", "k"), ("SLOWLOG", "LEN", "x")])
 

@@ -123,7 +123,9 @@ def test_scan_options(r, diff):
     diff.check_error("SCAN", "0", "COUNT", "x")
     diff.check_error("SCAN", "0", "MATCH")
     diff.check_error("SCAN", "0", "FOO", "bar")
-    diff.check_error("SCAN", "-1")
+    diff.check("SCAN", "-1")  # strtoul: -1 wraps to the largest cursor
+    diff.check("SCAN", "18446744073709551615")
+    diff.check_error("SCAN", "18446744073709551616")
 
 
 def test_randomkey(r):

@@ -10,7 +10,8 @@ from kvserver.table import command
 
 
 @command("ping", arity=-1, flags="fast", group="connection", since="1.0.0",
-         summary="Returns the server's liveliness response.", complexity="O(1)",
+         tips="request_policy:all_shards response_policy:all_succeeded",
+         summary="Ping the server", complexity="O(1)",
          args="[message]")
 def ping(c, argv):
     if len(argv) > 2:
@@ -22,13 +23,13 @@ def ping(c, argv):
     return PONG
 
 
-@command("echo", arity=2, flags="fast", group="connection", since="1.0.0",
-         summary="Returns the given string.", complexity="O(1)", args="message")
+@command("echo", arity=2, flags="loading stale fast", group="connection", since="1.0.0",
+         summary="Echo the given string", complexity="O(1)", args="message")
 def echo(c, argv):
     return argv[1]
 
 
-def _db_index(c, b: bytes, msg: str = errors.INVALID_DB) -> int:
+def _db_index(c, b: bytes, msg: str = errors.NOT_INTEGER) -> int:
     idx = to_int(b, msg)
     if idx < 0 or idx >= len(c.server.dbs):
         raise CommandError(errors.DB_INDEX)
@@ -36,14 +37,15 @@ def _db_index(c, b: bytes, msg: str = errors.INVALID_DB) -> int:
 
 
 @command("select", arity=2, flags="loading stale fast", group="connection", since="1.0.0",
-         summary="Changes the selected database.", complexity="O(1)", args="index:integer")
+         summary="Change the selected database for the current connection", complexity="O(1)", args="index:integer")
 def select(c, argv):
     c.db = c.server.dbs[_db_index(c, argv[1])]
     return OK
 
 
 @command("swapdb", arity=3, flags="write fast", group="server", since="4.0.0",
-         summary="Swaps two Redis databases.",
+         acl="@keyspace @dangerous",
+         summary="Swaps two Redis databases",
          complexity="O(N) where N is the count of clients watching or blocking on keys from both databases.",
          args="index1:integer index2:integer")
 def swapdb(c, argv):
@@ -95,7 +97,7 @@ def _check_password(c, user: bytes, password: bytes) -> bool:
 
 
 @command("auth", arity=-2, flags="noscript loading stale fast no_auth allow_busy",
-         group="connection", since="1.0.0", summary="Authenticates the connection.",
+         group="connection", since="1.0.0", summary="Authenticate to the server",
          complexity="O(N) where N is the number of passwords defined for the user",
          args="[username] password")
 def auth(c, argv):
@@ -118,7 +120,7 @@ def auth(c, argv):
 
 @command("hello", arity=-1, flags="noscript loading stale fast no_auth allow_busy",
          group="connection", since="6.0.0",
-         summary="Handshakes with the Redis server.", complexity="O(1)",
+         summary="Handshake with Redis", complexity="O(1)",
          args="[protover:integer [AUTH username password] [SETNAME clientname]]")
 def hello(c, argv):
     ver = None
@@ -163,7 +165,7 @@ def hello(c, argv):
 
 
 @command("quit", arity=-1, flags="noscript loading stale fast no_auth allow_busy",
-         group="connection", since="1.0.0", summary="Closes the connection.",
+         group="connection", since="1.0.0", summary="Close the connection",
          complexity="O(1)")
 def quit_(c, argv):
     c.close_after_reply = True
@@ -172,7 +174,7 @@ def quit_(c, argv):
 
 @command("reset", arity=1, flags="noscript loading stale fast no_auth allow_busy",
          group="connection", since="6.2.0",
-         summary="Resets the connection.", complexity="O(1)")
+         summary="Reset the connection", complexity="O(1)")
 def reset(c, argv):
     from kvserver.commands.multi import discard_transaction, unwatch_all
 

@@ -29,7 +29,7 @@ from kvserver.glob import glob_match
 from kvserver.info import replication_ids
 from kvserver.protocol import string2ll
 from kvserver.resp import OK, Raw, SetReply, Status, Verbatim
-from kvserver.table import command
+from kvserver.table import TABLE, command
 
 NOT_ALLOWED = ('ERR DEBUG command not allowed. If the enable-debug-command option is set to '
                '"local", you can run it from a local connection, otherwise you need to set this '
@@ -539,10 +539,15 @@ _SUBCOMMANDS: dict[bytes, tuple[Callable, Callable[[int], bool]]] = {
          since="1.0.0", summary="A container for debugging commands",
          complexity="Depends on subcommand.", doc_flags="syscmd")
 def debug(c, argv):
-    if not debug_allowed(c):
-        raise CommandError(NOT_ALLOWED)
     entry = _SUBCOMMANDS.get(argv[1].lower())
     if entry is None or not entry[1](len(argv)):
         raise subcommand_syntax_error(argv)
     return entry[0](c, argv)
 
+
+
+def _debug_precheck(c) -> CommandError | None:
+    return None if debug_allowed(c) else CommandError(NOT_ALLOWED)
+
+
+TABLE[b"debug"].precheck = _debug_precheck

@@ -82,21 +82,21 @@ _EXPIRE_ARGS = "key {name} [NX|XX|GT|LT]"
 
 
 @command("expire", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic",
-         since="1.0.0", summary="Sets the expiration time of a key in seconds.",
+         since="1.0.0", summary="Set a key's time to live in seconds",
          complexity="O(1)", args=_EXPIRE_ARGS.format(name="seconds:integer"))
 def expire(c, argv):
     return _expire_generic(c, argv, 1000, True)
 
 
 @command("pexpire", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic",
-         since="2.6.0", summary="Sets the expiration time of a key in milliseconds.",
+         since="2.6.0", summary="Set a key's time to live in milliseconds",
          complexity="O(1)", args=_EXPIRE_ARGS.format(name="milliseconds:integer"))
 def pexpire(c, argv):
     return _expire_generic(c, argv, 1, True)
 
 
 @command("expireat", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic",
-         since="1.2.0", summary="Sets the expiration time of a key to a Unix timestamp.",
+         since="1.2.0", summary="Set the expiration for a key as a UNIX timestamp",
          complexity="O(1)", args=_EXPIRE_ARGS.format(name="unix-time-seconds:unix-time"))
 def expireat(c, argv):
     return _expire_generic(c, argv, 1000, False)
@@ -104,7 +104,7 @@ def expireat(c, argv):
 
 @command("pexpireat", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic",
          since="2.6.0",
-         summary="Sets the expiration time of a key to a Unix milliseconds timestamp.",
+         summary="Set the expiration for a key as a UNIX timestamp specified in milliseconds",
          complexity="O(1)",
          args=_EXPIRE_ARGS.format(name="unix-time-milliseconds:unix-time"))
 def pexpireat(c, argv):
@@ -123,21 +123,21 @@ def _ttl_generic(c, key: bytes, ms: bool, absolute: bool) -> int:
 
 
 @command("ttl", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic",
-         since="1.0.0", summary="Returns the expiration time in seconds of a key.",
+         since="1.0.0", summary="Get the time to live for a key in seconds",
          complexity="O(1)", args="key", tips="nondeterministic_output")
 def ttl(c, argv):
     return _ttl_generic(c, argv[1], ms=False, absolute=False)
 
 
 @command("pttl", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic",
-         since="2.6.0", summary="Returns the expiration time in milliseconds of a key.",
+         since="2.6.0", summary="Get the time to live for a key in milliseconds",
          complexity="O(1)", args="key", tips="nondeterministic_output")
 def pttl(c, argv):
     return _ttl_generic(c, argv[1], ms=True, absolute=False)
 
 
 @command("expiretime", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic",
-         since="7.0.0", summary="Returns the expiration time of a key as a Unix timestamp.",
+         since="7.0.0", summary="Get the expiration Unix timestamp for a key",
          complexity="O(1)", args="key")
 def expiretime(c, argv):
     return _ttl_generic(c, argv[1], ms=False, absolute=True)
@@ -145,14 +145,14 @@ def expiretime(c, argv):
 
 @command("pexpiretime", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic",
          since="7.0.0",
-         summary="Returns the expiration time of a key as a Unix milliseconds timestamp.",
+         summary="Get the expiration Unix timestamp for a key in milliseconds",
          complexity="O(1)", args="key")
 def pexpiretime(c, argv):
     return _ttl_generic(c, argv[1], ms=True, absolute=True)
 
 
 @command("persist", arity=2, flags="write fast", keys=(1, 1, 1), group="generic",
-         since="2.2.0", summary="Removes the expiration time of a key.", complexity="O(1)",
+         since="2.2.0", summary="Remove the expiration from a key", complexity="O(1)",
          args="key")
 def persist(c, argv):
     db = c.db

@@ -14,13 +14,13 @@ from kvserver.resp import OK
 from kvserver.table import container, subcommand
 
 FUNCTION = container("function", group="scripting", since="7.0.0",
-                     summary="A container for function commands.")
+                     summary="A container for function commands")
 
 
 @subcommand(FUNCTION, "flush", arity=-2, flags="write noscript", since="7.0.0",
-            summary="Deletes all libraries and functions.",
+            summary="Deleting all functions",
             complexity="O(N) where N is the number of functions deleted",
-            args="[ASYNC|SYNC]", tips="request_policy:all_nodes response_policy:all_succeeded")
+            args="[ASYNC|SYNC]", tips="request_policy:all_shards response_policy:all_succeeded")
 def function_flush(c, argv):
     if len(argv) > 3:
         raise errors.subcommand_syntax(argv[1], "function")

@@ -36,24 +36,24 @@ def _delete_keys(c, argv, event: str) -> int:
 
 
 @command("del", arity=-2, flags="write", keys=(1, -1, 1), group="generic", since="1.0.0",
-         summary="Deletes one or more keys.",
+         summary="Delete a key",
          complexity="O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
-         args="key...")
+         args="key...", tips="request_policy:multi_shard response_policy:agg_sum")
 def del_(c, argv):
     return _delete_keys(c, argv, "del")
 
 
 @command("unlink", arity=-2, flags="write fast", keys=(1, -1, 1), group="generic",
-         since="4.0.0", summary="Asynchronously deletes one or more keys.",
+         since="4.0.0", summary="Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
          complexity="O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
-         args="key...")
+         args="key...", tips="request_policy:multi_shard response_policy:agg_sum")
 def unlink(c, argv):
     return _delete_keys(c, argv, "del")
 
 
 @command("exists", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic",
-         since="1.0.0", summary="Determines whether one or more keys exist.",
-         complexity="O(N) where N is the number of keys to check.", args="key...")
+         since="1.0.0", summary="Determine if a key exists",
+         complexity="O(N) where N is the number of keys to check.", args="key...", tips="request_policy:multi_shard response_policy:agg_sum")
 def exists(c, argv):
     db = c.db
     return sum(1 for key in argv[1:] if db.lookup(key) is not None)
@@ -61,15 +61,15 @@ def exists(c, argv):
 
 @command("touch", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic",
          since="3.2.1",
-         summary="Returns the number of existing keys out of those specified after updating the time they were last accessed.",
-         complexity="O(N) where N is the number of keys that will be touched.", args="key...")
+         summary="Alters the last access time of a key(s). Returns the number of existing keys specified.",
+         complexity="O(N) where N is the number of keys that will be touched.", args="key...", tips="request_policy:multi_shard response_policy:agg_sum")
 def touch(c, argv):
     db = c.db
     return sum(1 for key in argv[1:] if db.lookup(key) is not None)
 
 
 @command("type", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic",
-         since="1.0.0", summary="Determines the type of value stored at a key.",
+         since="1.0.0", summary="Determine the type stored at key",
          complexity="O(1)", args="key")
 def type_(c, argv):
     v = c.db.lookup(argv[1])
@@ -77,9 +77,10 @@ def type_(c, argv):
 
 
 @command("keys", arity=2, flags="readonly", keys=(0, 0, 0), group="generic", since="1.0.0",
-         summary="Returns all key names that match a pattern.",
+         summary="Find all keys matching the given pattern",
          complexity="O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
-         args="pattern:pattern", tips="request_policy:all_shards nondeterministic_output_order")
+         args="pattern:pattern", tips="request_policy:all_shards nondeterministic_output_order",
+         acl="@keyspace @read @dangerous")
 def keys(c, argv):
     db = c.db
     match = glob_matcher(argv[1])
@@ -97,13 +98,19 @@ def keys(c, argv):
 
 
 def parse_scan_cursor(b: bytes) -> int:
-    # Redis parses the cursor with strtoull: an unsigned 64-bit number.
-    if not b.isdigit():
+    """The cursor as Redis's strtoul reads it: leading spaces and a sign are
+    accepted, a negative number wraps around (so -1 is the largest cursor)."""
+    t = b.lstrip(b" \t\n\r\v\f")
+    sign = 1
+    if t[:1] in (b"+", b"-"):
+        sign = -1 if t[:1] == b"-" else 1
+        t = t[1:]
+    if not t.isdigit():
         raise CommandError(errors.INVALID_CURSOR)
-    v = int(b)
+    v = int(t)
     if v >= 2**64:
         raise CommandError(errors.INVALID_CURSOR)
-    return v
+    return v if sign > 0 else (2**64 - v) % 2**64
 
 
 def parse_scan_options(argv: list[bytes], start: int, allow_type: bool):
@@ -131,7 +138,7 @@ def parse_scan_options(argv: list[bytes], start: int, allow_type: bool):
 
 
 @command("scan", arity=-2, flags="readonly", group="generic", since="2.8.0",
-         summary="Iterates over the key names in the database.",
+         summary="Incrementally iterate the keys space",
          complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
          args="cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [TYPE type]",
          tips="nondeterministic_output request_policy:special")
@@ -155,8 +162,8 @@ def scan(c, argv):
 
 
 @command("randomkey", arity=1, flags="readonly", group="generic", since="1.0.0",
-         summary="Returns a random key name from the database.", complexity="O(1)",
-         tips="nondeterministic_output")
+         summary="Return a random key from the keyspace", complexity="O(1)",
+         tips="request_policy:all_shards nondeterministic_output")
 def randomkey(c, argv):
     return c.db.random_key()
 
@@ -187,14 +194,14 @@ def _rename(c, argv, nx: bool):
 
 
 @command("rename", arity=3, flags="write", keys=(1, 2, 1), group="generic", since="1.0.0",
-         summary="Renames a key and overwrites the destination.", complexity="O(1)",
+         summary="Rename a key", complexity="O(1)",
          args="key newkey")
 def rename(c, argv):
     return _rename(c, argv, nx=False)
 
 
 @command("renamenx", arity=3, flags="write fast", keys=(1, 2, 1), group="generic",
-         since="1.0.0", summary="Renames a key only when the target key name doesn't exist.",
+         since="1.0.0", summary="Rename a key, only if the new key does not exist",
          complexity="O(1)", args="key newkey")
 def renamenx(c, argv):
     return _rename(c, argv, nx=True)
@@ -208,7 +215,7 @@ def _target_db(c, b: bytes):
 
 
 @command("move", arity=3, flags="write fast", keys=(1, 1, 1), group="generic",
-         since="1.0.0", summary="Moves a key to another database.", complexity="O(1)",
+         since="1.0.0", summary="Move a key to another database", complexity="O(1)",
          args="key db:integer")
 def move(c, argv):
     src_db = c.db
@@ -232,7 +239,7 @@ def move(c, argv):
 
 
 @command("copy", arity=-3, flags="write denyoom", keys=(1, 2, 1), group="generic",
-         since="6.2.0", summary="Copies the value of a key to a new key.",
+         since="6.2.0", summary="Copy a key",
          complexity="O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
          args="source:key destination:key [DB destination-db:integer] [REPLACE]")
 def copy(c, argv):
@@ -269,13 +276,13 @@ def copy(c, argv):
 
 
 OBJECT = container("object", group="generic", since="2.2.3",
-                   summary="A container for object introspection commands.")
+                   summary="A container for object introspection commands")
 
 _LFU_POLICIES = ("allkeys-lfu", "volatile-lfu")
 
 
 @subcommand(OBJECT, "encoding", arity=3, flags="readonly", keys=(2, 2, 1), since="2.2.3",
-            summary="Returns the internal encoding of a Redis object.", complexity="O(1)",
+            summary="Inspect the internal encoding of a Redis object", complexity="O(1)",
             args="key", tips="nondeterministic_output")
 def object_encoding(c, argv):
     v = c.db.lookup(argv[2])
@@ -285,7 +292,7 @@ def object_encoding(c, argv):
 
 
 @subcommand(OBJECT, "refcount", arity=3, flags="readonly", keys=(2, 2, 1), since="2.2.3",
-            summary="Returns the reference count of a value of a key.", complexity="O(1)",
+            summary="Get the number of references to the value of the key", complexity="O(1)",
             args="key", tips="nondeterministic_output")
 def object_refcount(c, argv):
     v = c.db.lookup(argv[2])
@@ -300,7 +307,7 @@ def object_refcount(c, argv):
 
 
 @subcommand(OBJECT, "idletime", arity=3, flags="readonly", keys=(2, 2, 1), since="2.2.3",
-            summary="Returns the time since the last access to a Redis object.",
+            summary="Get the time since a Redis object was last accessed",
             complexity="O(1)", args="key", tips="nondeterministic_output")
 def object_idletime(c, argv):
     v = c.db.lookup(argv[2])
@@ -317,7 +324,7 @@ def object_idletime(c, argv):
 
 
 @subcommand(OBJECT, "freq", arity=3, flags="readonly", keys=(2, 2, 1), since="4.0.0",
-            summary="Returns the logarithmic access frequency counter of a Redis object.",
+            summary="Get the logarithmic access frequency counter of a Redis object",
             complexity="O(1)", args="key", tips="nondeterministic_output")
 def object_freq(c, argv):
     v = c.db.lookup(argv[2])
@@ -332,25 +339,24 @@ def object_freq(c, argv):
 
 
 _OBJECT_HELP = [
-    b"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    b"ENCODING <key>",
-    b"    Return the kind of internal representation used in order to store the value",
-    b"    associated with a <key>.",
-    b"FREQ <key>",
-    b"    Return the access frequency index of the <key>. The returned integer is",
-    b"    proportional to the logarithm of the recent access frequency of the key.",
-    b"IDLETIME <key>",
-    b"    Return the idle time of the <key>, that is the approximated number of",
-    b"    seconds elapsed since the last access to the key.",
-    b"REFCOUNT <key>",
-    b"    Return the number of references of the value associated with the specified",
-    b"    <key>.",
-    b"HELP",
-    b"    Print this help.",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
 ]
 
 
 @subcommand(OBJECT, "help", arity=2, flags="loading stale", since="6.2.0",
-            summary="Returns helpful text about the different subcommands.", complexity="O(1)")
+            summary="Show helpful text about the different subcommands", complexity="O(1)")
 def object_help(c, argv):
-    return [Status(line) for line in _OBJECT_HELP]
+    from kvserver.commands.server_cmds import help_reply
+
+    return help_reply("OBJECT", _OBJECT_HELP)

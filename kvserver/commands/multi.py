@@ -53,7 +53,7 @@ def discard_transaction(c) -> None:
 
 
 @command("multi", arity=1, flags="noscript loading stale fast allow_busy",
-         group="transactions", since="1.2.0", summary="Starts a transaction.",
+         group="transactions", since="1.2.0", summary="Mark the start of a transaction block",
          complexity="O(1)")
 def multi(c, argv):
     if c.mstate is not None:
@@ -64,7 +64,7 @@ def multi(c, argv):
 
 
 @command("discard", arity=1, flags="noscript loading stale fast allow_busy",
-         group="transactions", since="2.0.0", summary="Discards a transaction.",
+         group="transactions", since="2.0.0", summary="Discard all commands issued after MULTI",
          complexity="O(N), when N is the number of queued commands")
 def discard(c, argv):
     if c.mstate is None:
@@ -83,7 +83,7 @@ def _watch_broken(c) -> bool:
 
 
 @command("exec", arity=1, flags="noscript loading stale skip_slowlog", group="transactions",
-         since="1.2.0", summary="Executes all commands in a transaction.",
+         since="1.2.0", summary="Execute all commands issued after MULTI",
          complexity="Depends on commands in the transaction")
 def exec_(c, argv):
     if c.mstate is None:
@@ -121,7 +121,7 @@ def exec_(c, argv):
 
 @command("watch", arity=-2, flags="noscript loading stale fast allow_busy",
          keys=(1, -1, 1), group="transactions", since="2.2.0",
-         summary="Monitors changes to keys to determine the execution of a transaction.",
+         summary="Watch the given keys to determine execution of the MULTI/EXEC block",
          complexity="O(1) for every key.", args="key...")
 def watch(c, argv):
     if c.mstate is not None:
@@ -133,7 +133,7 @@ def watch(c, argv):
 
 @command("unwatch", arity=1, flags="noscript loading stale fast allow_busy",
          group="transactions", since="2.2.0",
-         summary="Forgets about watched keys of a transaction.", complexity="O(1)")
+         summary="Forget about all watched keys", complexity="O(1)")
 def unwatch(c, argv):
     unwatch_all(c)
     return OK
