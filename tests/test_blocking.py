@@ -217,6 +217,27 @@ def test_key_moved_or_copied_into_place(both):
     both(steps, 2)
 
 
+def test_key_created_by_sort_store_move_or_swapdb(both):
+    def steps(s):
+        s.block(0, "BLPOP", "k", "0")
+        s.call("LPUSH", "src", "hello", "hola", "aguacate", "konichiwa", "zanzibar")
+        s.call("SORT", "src", "ALPHA", "STORE", "k")
+        s.read(0)
+        s.call("DEL", "k")
+        s.block(0, "BRPOP", "k", "0")
+        s.call("SELECT", "1")
+        s.call("RPUSH", "k", "from-db1")
+        s.call("MOVE", "k", "0")
+        s.read(0)
+        s.call("RPUSH", "k", "swapped")
+        s.call("SELECT", "0")
+        s.block(0, "BLPOP", "k", "0")
+        s.call("SWAPDB", "0", "1")
+        s.read(0)
+        s.call("FLUSHALL")
+    both(steps, 1)
+
+
 def test_wrong_destination_type_fails_client(both):
     def steps(s):
         s.call("SET", "t1", "nolist")

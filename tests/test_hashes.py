@@ -332,3 +332,58 @@ def test_random_hash_sequences(diff, cmds):
         diff.check(*cmd)
     for k in ("a", "b"):
         diff.check("HGETALL", k) if diff.check("TYPE", k) == "hash" else None
+
+
+def test_keyspace_events(server, r):
+    events = []
+    srv = server.server
+    old = srv.keyspace_publisher, srv.config.notify_keyspace_events
+    srv.keyspace_publisher = lambda cls, ev, key, dbid: events.append((cls, ev, key))
+    srv.config.notify_keyspace_events = "KEA"
+    try:
+        r.hset("h", "a", "1")
+        r.hsetnx("h", "a", "2")  # nothing set: no event
+        r.hsetnx("h", "b", "2")
+        r.execute_command("HMSET", "h", "c", "3")
+        r.hincrby("h", "a", 1)
+        r.hincrbyfloat("h", "a", 1.5)
+        r.hdel("h", "nosuch")
+        r.hdel("h", "a", "b")
+        r.hdel("h", "c")
+    finally:
+        srv.keyspace_publisher, srv.config.notify_keyspace_events = old
+    assert events == [
+        ("h", "hset", b"h"), ("h", "hset", b"h"), ("h", "hset", b"h"), ("h", "hincrby", b"h"),
+        ("h", "hincrbyfloat", b"h"), ("h", "hdel", b"h"), ("h", "hdel", b"h"), ("g", "del", b"h")]
+
+
+def test_watch_broken_by_hash_writes(server):
+    a, b = server.client(), server.client()
+    try:
+        a.flushall()
+        a.hset("h", "f", "1")
+        for cmd in (("HSET", "h", "f", "1"), ("HINCRBY", "h", "f", "1"), ("HDEL", "h", "f")):
+            a.execute_command("WATCH", "h")
+            b.execute_command(*cmd)
+            a.execute_command("MULTI")
+            a.execute_command("PING")
+            assert a.execute_command("EXEC") is None, cmd
+        a.hset("h", "f", "1")
+        a.execute_command("WATCH", "h")
+        b.execute_command("HSETNX", "h", "f", "2")  # no change: the WATCH holds
+        b.execute_command("HDEL", "h", "nosuch")
+        a.execute_command("MULTI")
+        a.execute_command("PING")
+        assert a.execute_command("EXEC") == [b"PONG"]
+    finally:
+        a.close()
+        b.close()
+
+
+@settings(max_examples=50, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(HASH_CMDS, max_size=20))
+def test_random_hash_sequences_resp3(diff3, cmds):
+    diff3.flush()
+    for cmd in cmds:
+        diff3.check(*cmd)

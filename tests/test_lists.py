@@ -391,3 +391,12 @@ def test_random_list_sequences(diff, cmds):
 def test_errors_are_reply_errors(diff):
     v = diff.check_error("LSET", "nosuch", "0", "x")
     assert isinstance(v, ReplyError)
+
+
+@settings(max_examples=50, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(LIST_CMDS, max_size=20))
+def test_random_list_sequences_resp3(diff3, cmds):
+    diff3.flush()
+    for cmd in cmds:
+        diff3.check(*cmd)
