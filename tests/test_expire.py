@@ -51,6 +51,8 @@ def test_expire_overflow_errors(diff):
     diff.check_error("PEXPIRE", "k", "9223372036854775807")
     diff.check_error("EXPIREAT", "k", "9223372036854775807")
     diff.check_error("EXPIRE", "k", "-9223372036854775808")
+    diff.check_error("EXPIRE", "k", "-9223372036854776")
+    diff.check("EXPIRE", "k", "-9223372036854775")
     diff.check("PEXPIREAT", "k", "9223372036854770000")
     diff.check("EXISTS", "k")
 

@@ -43,7 +43,8 @@ def _expire_generic(c, argv, unit_ms: int, relative: bool) -> int:
     when = to_int(argv[2])
     flags = _parse_flags(argv)
     # Overflow checks, as Redis makes them, before anything else.
-    if when > LLONG_MAX // unit_ms or when < LLONG_MIN // unit_ms:
+    # C's division truncates toward zero: LLONG_MIN / 1000 is ...775, not ...776.
+    if when > LLONG_MAX // unit_ms or when < -(-LLONG_MIN // unit_ms):
         raise errors.invalid_expire(name)
     when *= unit_ms
     srv = c.server
