@@ -387,3 +387,11 @@ def test_random_hash_sequences_resp3(diff3, cmds):
     diff3.flush()
     for cmd in cmds:
         diff3.check(*cmd)
+
+
+def test_hrandfield_huge_negative_count_is_refused(r):
+    # Redis would try to stream that many fields; kvserver refuses up front.
+    r.hset("h", "a", "1")
+    with pytest.raises(Exception, match="value is out of range"):
+        r.hrandfield("h", -(1 << 40))
+    assert len(r.hrandfield("h", -1000)) == 1000

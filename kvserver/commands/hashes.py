@@ -22,6 +22,7 @@ from kvserver.types.hash import RedisHash
 _HSET = b"HSET"
 _EMPTY_SCAN = [b"0", []]
 _ULONG_MAX = 2**64 - 1
+_MAX_RANDOM_REPLY = 1 << 24  # HRANDFIELD with repetitions: at most this many fields
 
 
 def _notify(c, event: str, key: bytes, cls: str = "h") -> None:
@@ -295,6 +296,10 @@ def hrandfield(c, argv):
     size = len(h)
     if count < 0 or count == 1:
         # With repetitions (or a single field): random order.
+        if count < -_MAX_RANDOM_REPLY:
+            # Redis would stream billions of fields until memory runs out; a
+            # reply here is built whole first, so refuse what cannot fit.
+            raise CommandError("ERR value is out of range")
         pairs = h.random_items(-count if count < 0 else 1, False)
     elif count >= size:
         pairs = list(h.items())
