@@ -262,7 +262,7 @@ _OBUF_ERROR = "Error in hard, soft or soft_seconds setting in buffer limit confi
 
 def _parse_obuf(s: str) -> dict[str, tuple[int, int, int]]:
     """The classes given (Config merges them into the current limits)."""
-    parts = s.split(" ")
+    parts = s.split(" ") if s else []  # an empty value names no class at all
     if len(parts) % 4:
         raise ConfigError("Wrong number of arguments in buffer limit configuration.")
     out = {}
