@@ -410,7 +410,7 @@ maxmemory 100mb
 hash-max-ziplist-entries 20
 dbfilename dump.rdb
 lua-replicate-commands yes
-  slowlog-max-len   64   
+  slowlog-max-len   64{trail}
 requirepass "secret"
 notify-keyspace-events Ex
 # end comment
@@ -457,7 +457,7 @@ def test_rewrite_keeps_comments_and_matches_redis(real_redis):
     files = []
     for d, port in zip(dirs, ports, strict=True):
         f = Path(d) / "server.conf"
-        f.write_text(CONF_TEXT.format(port=port, dir=d))
+        f.write_text(CONF_TEXT.format(port=port, dir=d, trail="   "))
         files.append(f)
     procs = [_start([sys.executable, "-m", "kvserver", str(files[0])], ports[0], dirs[0]),
              _start([exe, str(files[1])], ports[1], dirs[1])]
