@@ -123,8 +123,11 @@ def test_scan_options(r, diff):
     diff.check_error("SCAN", "0", "COUNT", "x")
     diff.check_error("SCAN", "0", "MATCH")
     diff.check_error("SCAN", "0", "FOO", "bar")
-    diff.check("SCAN", "-1")  # strtoul: -1 wraps to the largest cursor
-    diff.check("SCAN", "18446744073709551615")
+    # strtoul: -1 wraps to the largest cursor. Which keys Redis returns for it
+    # depends on its hash table's layout; the iteration ending does not.
+    for cur in ("-1", "18446744073709551615"):
+        (_, kv), (_, rd) = diff.both("SCAN", cur)
+        assert kv[0] == rd[0] == b"0"
     diff.check_error("SCAN", "18446744073709551616")
 
 
