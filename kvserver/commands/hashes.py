@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from kvserver import errors
 from kvserver.args import LLONG_MAX, LLONG_MIN, to_int
+from kvserver.commands.keys import parse_scan_cursor
 from kvserver.commands.strings import _ld_parse, _ld_round, ld_format
 from kvserver.errors import CommandError
 from kvserver.glob import glob_matcher
@@ -317,23 +318,6 @@ def hrandfield(c, argv):
 
 
 # -- HSCAN -------------------------------------------------------------------------------
-
-
-def parse_scan_cursor(b: bytes) -> int:
-    """Redis's parseScanCursorOrReply (strtoul): a negative cursor wraps around."""
-    if not b:
-        return 0  # strtoul parses nothing and Redis accepts it
-    s = b
-    neg = False
-    if s[:1] in (b"+", b"-"):
-        neg = s[:1] == b"-"
-        s = s[1:]
-    if not s.isdigit():  # also refuses a lone sign and any whitespace
-        raise CommandError(errors.INVALID_CURSOR)
-    v = int(s)
-    if v > _ULONG_MAX:
-        raise CommandError(errors.INVALID_CURSOR)
-    return (-v) & _ULONG_MAX if neg else v
 
 
 @command("hscan", arity=-3, flags="readonly", keys=(1, 1, 1), group="hash", since="2.8.0",

@@ -98,19 +98,23 @@ def keys(c, argv):
 
 
 def parse_scan_cursor(b: bytes) -> int:
-    """The cursor as Redis's strtoul reads it: leading spaces and a sign are
-    accepted, a negative number wraps around (so -1 is the largest cursor)."""
-    t = b.lstrip(b" \t\n\r\v\f")
-    sign = 1
-    if t[:1] in (b"+", b"-"):
-        sign = -1 if t[:1] == b"-" else 1
-        t = t[1:]
-    if not t.isdigit():
+    """Redis's parseScanCursorOrReply: strtoul over the whole string, no leading
+    blank; a negative number wraps around (-1 is the largest cursor) and an
+    empty string is cursor 0. Shared by SCAN, HSCAN, SSCAN and ZSCAN."""
+    if b[:1] in (b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c"):
         raise CommandError(errors.INVALID_CURSOR)
-    v = int(t)
+    neg = b[:1] == b"-"
+    s = b[1:] if b[:1] in (b"-", b"+") else b
+    if not s:
+        if b:
+            raise CommandError(errors.INVALID_CURSOR)
+        return 0
+    if not s.isdigit():
+        raise CommandError(errors.INVALID_CURSOR)
+    v = int(s)
     if v >= 2**64:
         raise CommandError(errors.INVALID_CURSOR)
-    return v if sign > 0 else (2**64 - v) % 2**64
+    return (-v) % 2**64 if neg else v
 
 
 def parse_scan_options(argv: list[bytes], start: int, allow_type: bool):
