@@ -22,7 +22,6 @@ from kvserver.types.hash import RedisHash
 
 _HSET = b"HSET"
 _EMPTY_SCAN = [b"0", []]
-_ULONG_MAX = 2**64 - 1
 _MAX_RANDOM_REPLY = 1 << 24  # HRANDFIELD with repetitions: at most this many fields
 
 
