@@ -158,7 +158,7 @@ def measure(kind: str, w: Workload, pin: bool) -> Result:
 def run(workloads: list[Workload], pin: bool, outdir: Path) -> list[tuple[Result, Result]]:
     pairs = []
     for w in workloads:
-        print(f"memory: {w.name}: {w.description}")
+        print(f"memory: {w.name}: {w.description}", flush=True)
         kv = measure("kvserver", w, pin)
         rd = measure("redis", w, pin)
         for r in (kv, rd):
@@ -166,7 +166,7 @@ def run(workloads: list[Workload], pin: bool, outdir: Path) -> list[tuple[Result
                 print(f"  skipped: {r.skipped}")
             else:
                 print(f"  {r.server:8} empty {r.empty_kib / 1024:7.1f} MiB, loaded "
-                      f"{r.loaded_kib / 1024:7.1f} MiB (load took {r.seconds:.1f} s)")
+                      f"{r.loaded_kib / 1024:7.1f} MiB (load took {r.seconds:.1f} s)", flush=True)
         pairs.append((kv, rd))
     print()
     print(table(pairs))

@@ -147,7 +147,7 @@ def measure(kv: Server, redis: Server, tests: list[Test], rounds: int, requests:
                                 "test": name, **vals})
                 print(f"  round {r}/{rounds} {cfg.label:12} {srv.label:8} "
                       f"{time.monotonic() - t0:5.1f} s  "
-                      + "  ".join(f"{k} {v['rps']:,.0f}" for k, v in res.items()))
+                      + "  ".join(f"{k} {v['rps']:,.0f}" for k, v in res.items()), flush=True)
     rows = []
     for cfg in configs:
         for t in tests:
