@@ -443,6 +443,19 @@ def _format_shutdown_flags(v) -> str:
     return " ".join(v) if v else "default"
 
 
+def _parse_replicaof(s: str) -> tuple[str, int] | None:
+    parts = s.split(" ") if s else []
+    if len(parts) != 2:
+        raise ConfigError("wrong number of arguments")
+    if parts[0].lower() == "no" and parts[1].lower() == "one":
+        return None
+    port = _strtoll_full(parts[1])
+    if port is None or port < 0 or port > 65535:
+        raise ConfigError("Invalid master port")
+    # Until replication lands, refuse rather than run as a master by surprise.
+    raise ConfigError("kvserver cannot replicate yet")
+
+
 def _compat(name: str, kind: str, default: object, lo: int = LLONG_MIN, hi: int = LLONG_MAX,
             **kw) -> Param:
     """A Redis parameter that is read and kept but changes nothing in kvserver."""
@@ -565,6 +578,10 @@ PARAMS: list[Param] = [
           doc="accepted for compatibility"),
     Param("always-show-logo", "bool", False, immutable=True, doc="accepted for compatibility"),
     Param("crash-log-enabled", "bool", True, doc="accepted for compatibility"),
+    Param("replicaof", "special", None, aliases=("slaveof",), immutable=True,
+          parse=_parse_replicaof, format=lambda v: "" if v is None else f"{v[0]} {v[1]}",
+          rewrite=lambda v: [] if v is None else [(f"replicaof {v[0]} {v[1]}", True)],
+          doc="the master to replicate (replication comes later: only \"no one\" for now)"),
     # More of Redis 7.0's parameters, so that configuration files, clients and
     # test suites written for Redis can read and set them.
     _compat("aof-load-truncated", "bool", True),

@@ -377,10 +377,12 @@ def _sec_server(srv: Server) -> Fields:
 def _sec_clients(srv: Server) -> Fields:
     clients = srv.clients.values()
     max_in = max_out = 0
-    tracking = timeouts = replicas = 0
+    tracking = timeouts = replicas = paused = 0
     for c in clients:
         if c.is_replica_link:
             replicas += 1
+        if c.queued_argv and c.blocked is None and srv.pause_until:
+            paused += 1  # held by CLIENT PAUSE: Redis counts it as blocked
         if c.pending is not None and len(c.pending) > max_in:
             max_in = len(c.pending)
         t = c.transport
@@ -401,7 +403,7 @@ def _sec_clients(srv: Server) -> Fields:
         "maxclients": srv.config.maxclients,
         "client_recent_max_input_buffer": max_in,
         "client_recent_max_output_buffer": max_out,
-        "blocked_clients": srv.blocking.blocked_count,
+        "blocked_clients": srv.blocking.blocked_count + paused,
         "tracking_clients": tracking,
         "clients_in_timeout_table": timeouts,
     }

@@ -191,8 +191,8 @@ class Database:
         when = self.expires.get(key)
         if when is None or when > self.server.now_ms():
             return False
-        if self.server.is_replica:
-            return True
+        if self.server.is_replica or self.server.clients_paused():
+            return True  # reported missing, deleted later (replica: by its primary)
         self._delete_expired(key)
         return True
 

@@ -194,6 +194,11 @@ class Server:
 
     # -- pause (CLIENT PAUSE) -------------------------------------------------
 
+    def clients_paused(self) -> bool:
+        """A CLIENT PAUSE is in effect: the dataset stays as it is (no expiry;
+        Redis does not evict either)."""
+        return bool(self.pause_until) and time.monotonic() < self.pause_until
+
     def pause_holds(self, c: "Client", argv: list[bytes]) -> bool:
         """True if CLIENT PAUSE holds this command back now."""
         if not self.pause_until:
@@ -477,7 +482,8 @@ class Server:
             return
         self.cronloops += 1
         try:
-            if self.active_expire_enabled and not self.is_replica:
+            # While clients are paused the dataset stays as it is (Redis 7.0).
+            if self.active_expire_enabled and not self.is_replica and not self.clients_paused():
                 self.active_expire_cycle()
             if self.cronloops % max(1, self.config.hz // 10) == 0:
                 self._sample_ops()

@@ -400,6 +400,43 @@ def test_pause_all_holds_reads_too(own):
     other.close()
 
 
+def _info_field(c: RawClient, section: str, name: str) -> str:
+    for line in c.execute("INFO", section).decode().splitlines():
+        if line.startswith(name + ":"):
+            return line.split(":", 1)[1]
+    raise KeyError(name)
+
+
+def test_paused_clients_count_as_blocked(own):
+    admin, writer = RawClient(port=own.port), RawClient(port=own.port)
+    assert _info_field(admin, "clients", "blocked_clients") == "0"
+    admin.execute("CLIENT", "PAUSE", "100000", "WRITE")
+    writer.send_raw(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
+    wait_for(lambda: _info_field(admin, "clients", "blocked_clients") == "1", "blocked_clients")
+    admin.execute("CLIENT", "UNPAUSE")
+    assert writer.read_reply()[1] == b"OK"
+    assert _info_field(admin, "clients", "blocked_clients") == "0"
+
+
+def test_no_expiry_while_paused(own):
+    """As Redis 7.0: a paused server keeps its dataset; expired keys read as
+    missing but are deleted (and counted) only after UNPAUSE."""
+    c = RawClient(port=own.port)
+    c.execute("SET", "foo", "bar", "PX", "10000")
+    c.execute("SET", "baz", "qux", "PX", "10000")
+    assert c.execute("CLIENT", "PAUSE", "100000", "WRITE") == b"OK"
+    own.advance_time(20)
+    assert c.execute("GET", "foo") is None
+    own.call_in_loop(own.server.cron)  # an active expiry cycle does nothing either
+    assert c.execute("DBSIZE") == 2
+    assert _info_field(c, "stats", "expired_keys") == "0"
+    c.execute("CLIENT", "UNPAUSE")
+    assert c.execute("GET", "foo") is None
+    assert c.execute("GET", "baz") is None
+    assert _info_field(c, "stats", "expired_keys") == "2"
+    c.close()
+
+
 def test_pause_releases_by_itself():
     with KVServer() as srv:
         a, b = RawClient(port=srv.port), RawClient(port=srv.port)
