@@ -137,7 +137,8 @@ def _max_intset(c) -> int:
          since="1.0.0", summary="Add one or more members to a set",
          complexity="O(1) for each element added, so O(N) to add N elements when the "
                     "command is called with multiple arguments.",
-         args="key member...")
+         args="key member...",
+         history=(("2.4.0", "Accepts multiple `member` arguments."),))
 def sadd(c, argv):
     db = c.db
     key = argv[1]
@@ -168,7 +169,8 @@ def sadd(c, argv):
 @command("srem", arity=-3, flags="write fast", keys=(1, 1, 1), group="set", since="1.0.0",
          summary="Remove one or more members from a set",
          complexity="O(N) where N is the number of members to be removed.",
-         args="key member...")
+         args="key member...",
+         history=(("2.4.0", "Accepts multiple `member` arguments."),))
 def srem(c, argv):
     db = c.db
     key = argv[1]
@@ -250,7 +252,8 @@ def _rebuild_keeping(s: RedisSet, remaining: int, max_intset: int) -> tuple[Redi
          summary="Remove and return one or multiple random members from a set",
          complexity="Without the count argument O(1), otherwise O(N) where N is the value "
                     "of the passed count.",
-         args="key [count:integer]", tips="nondeterministic_output")
+         args="key [count:integer]", tips="nondeterministic_output",
+         history=(("3.2.0", "Added the `count` argument."),))
 def spop(c, argv):
     db = c.db
     key = argv[1]
@@ -301,7 +304,8 @@ def _spop_count(c, key: bytes, count: int):
          since="1.0.0", summary="Get one or multiple random members from a set",
          complexity="Without the count argument O(1), otherwise O(N) where N is the "
                     "absolute value of the passed count.",
-         args="key [count:integer]", tips="nondeterministic_output")
+         args="key [count:integer]", tips="nondeterministic_output",
+         history=(("2.6.0", "Added the optional `count` argument."),))
 def srandmember(c, argv):
     if len(argv) == 3:
         return _srandmember_count(c, argv)

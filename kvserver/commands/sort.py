@@ -245,7 +245,7 @@ def sort_generic(c, argv: list[bytes], readonly: bool):
                     "sort, and M the number of returned elements. When the elements are not "
                     "sorted, complexity is O(N).",
          args="key [BY pattern:pattern] [LIMIT offset:integer count:integer] "
-              "[GET pattern:pattern...] [ASC|DESC] [ALPHA] [STORE destination:key]",
+              "[(GET pattern:pattern)...] [ASC|DESC] [ALPHA] [STORE destination:key]",
          getkeys=_sort_getkeys, acl="@set @sortedset @list @dangerous")
 def sort(c, argv):
     return sort_generic(c, argv, False)
@@ -258,7 +258,7 @@ def sort(c, argv):
                     "sort, and M the number of returned elements. When the elements are not "
                     "sorted, complexity is O(N).",
          args="key [BY pattern:pattern] [LIMIT offset:integer count:integer] "
-              "[GET pattern:pattern...] [ASC|DESC] [ALPHA]",
+              "[(GET pattern:pattern)...] [ASC|DESC] [ALPHA]",
          getkeys=lambda argv: [1], acl="@set @sortedset @list @dangerous")
 def sort_ro(c, argv):
     return sort_generic(c, argv, True)

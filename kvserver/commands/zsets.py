@@ -288,7 +288,10 @@ def _zadd_generic(c, argv: list[bytes], flags: int):
                  "exists",
          complexity="O(log(N)) for each item added, where N is the number of elements in the "
                     "sorted set.",
-         args="key [NX|XX] [GT|LT] [CH] [INCR] (score:double member)...")
+         args="key [NX|XX] [GT|LT] [CH] [INCR] (score:double member)...",
+         history=(("2.4.0", "Accepts multiple elements."),
+                  ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
+                  ("6.2.0", "Added the `GT` and `LT` options.")))
 def zadd(c, argv):
     # Fast path: one score-member pair and no option (what most clients send).
     if len(argv) != 4 or argv[2] in _ZADD_OPTS:
@@ -342,7 +345,8 @@ def zincrby(c, argv):
          since="1.2.0", summary="Remove one or more members from a sorted set",
          complexity="O(M*log(N)) with N being the number of elements in the sorted set and M "
                     "the number of elements to be removed.",
-         args="key member...")
+         args="key member...",
+         history=(("2.4.0", "Accepts multiple elements."),))
 def zrem(c, argv):
     db = c.db
     key = argv[1]
@@ -568,7 +572,8 @@ def zrange_generic(c, argv: list[bytes], at: int, store: bool, rangetype: int,
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
                     "the number of elements returned.",
          args="key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset:integer count:integer] "
-              "[WITHSCORES]")
+              "[WITHSCORES]",
+         history=(("6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options."),))
 def zrange(c, argv):
     return zrange_generic(c, argv, 1, False, _AUTO, None)
 
@@ -601,7 +606,7 @@ def zrevrange(c, argv):
                     "asking for the first 10 elements with LIMIT), you can consider it "
                     "O(log(N)).",
          args="key min:double max:double [WITHSCORES] [LIMIT offset:integer count:integer]",
-         doc_flags="deprecated")
+         doc_flags="deprecated", history=(("2.0.0", "Added the `WITHSCORES` modifier."),))
 def zrangebyscore(c, argv):
     return zrange_generic(c, argv, 1, False, _SCORE, False)
 
@@ -615,7 +620,7 @@ def zrangebyscore(c, argv):
                     "asking for the first 10 elements with LIMIT), you can consider it "
                     "O(log(N)).",
          args="key max:double min:double [WITHSCORES] [LIMIT offset:integer count:integer]",
-         doc_flags="deprecated")
+         doc_flags="deprecated", history=(("2.1.6", "`min` and `max` can be exclusive."),))
 def zrevrangebyscore(c, argv):
     return zrange_generic(c, argv, 1, False, _SCORE, True)
 
@@ -884,7 +889,8 @@ def _blocking_zpop(c, keys: list[bytes], last: bool, timeout_arg: bytes, count: 
          summary="Remove and return the member with the lowest score from one or more sorted "
                  "sets, or block until one is available",
          complexity="O(log(N)) with N being the number of elements in the sorted set.",
-         args="key... timeout:double")
+         args="key... timeout:double",
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 def bzpopmin(c, argv):
     return _blocking_zpop(c, argv[1:-1], False, argv[-1], -1, False)
 
@@ -894,7 +900,8 @@ def bzpopmin(c, argv):
          summary="Remove and return the member with the highest score from one or more sorted "
                  "sets, or block until one is available",
          complexity="O(log(N)) with N being the number of elements in the sorted set.",
-         args="key... timeout:double")
+         args="key... timeout:double",
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 def bzpopmax(c, argv):
     return _blocking_zpop(c, argv[1:-1], True, argv[-1], -1, False)
 

@@ -49,6 +49,15 @@ class RedisSet:
         """A new empty set encoded as Redis's setTypeCreate(first) would be."""
         return cls(is_int_member(first))
 
+    @classmethod
+    def from_members(cls, members, max_intset: int) -> RedisSet:
+        """A set as Redis builds it when loading one (RDB, DEBUG RELOAD): an
+        intset if every member is an integer and they fit, else a hash table."""
+        s = cls(True)
+        for m in members:
+            s.add(m, max_intset)
+        return s
+
     def __len__(self) -> int:
         return len(self.members)
 
