@@ -191,6 +191,7 @@ SET_ERRORS = [
     ("shutdown-on-sigint", "save nosave"), ("shutdown-on-sigint", ""),
     ("shutdown-on-sigterm", "now later"),
     ("bind", " ".join(["127.0.0.1"] * 17)),
+    ("replicaof", "no one"), ("slaveof", "127.0.0.1 6379"),
 ]
 
 
@@ -541,6 +542,24 @@ def test_rewrite_force_all_can_be_read_back(tmp_path):
         if p.name not in ("dir", "notify-keyspace-events"):
             assert getattr(again, p.attr) == getattr(cfg, p.attr), p.name
     assert again.get("notify-keyspace-events") == "AKE"
+
+
+@pytest.mark.parametrize("line,error", [
+    ("replicaof no one", None), ("slaveof NO ONE", None),
+    ("replicaof 127.0.0.1", "wrong number of arguments"),
+    ("replicaof 127.0.0.1 abc", "Invalid master port"),
+    ("replicaof 127.0.0.1 6379", "cannot replicate yet"),
+    ("lua-replicate-commands yes", None), ("list-max-ziplist-entries 5", None),
+    ("lua-replicate-commands yes no", "Bad directive"),
+])
+def test_file_directives_redis_7_0_knows(line, error):
+    cfg = Config()
+    if error is None:
+        cfg.load_text(line + "\n")
+        assert cfg.replicaof is None
+    else:
+        with pytest.raises(ConfigError, match=error):
+            cfg.load_text(line + "\n")
 
 
 def test_no_file_error_from_config():

@@ -263,7 +263,14 @@ def client_info(c, argv):
             summary="Get the list of client connections",
             complexity="O(N) where N is the number of client connections",
             args="[TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id:integer ...]",
-            tips="nondeterministic_output")
+            tips="nondeterministic_output",
+            history=(("2.8.12", "Added unique client `id` field."),
+                     ("5.0.0", "Added optional `TYPE` filter."),
+                     ("6.0.0", "Added `user` field."),
+                     ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the "
+                               "optional `ID` filter."),
+                     ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
+                     ("7.0.3", "Added `ssub` field.")))
 def client_list(c, argv):
     clients = c.server.clients
     n = len(argv)
@@ -311,7 +318,12 @@ def _user_exists(server, name: bytes) -> bool:
             summary="Kill the connection of a client",
             complexity="O(N) where N is the number of client connections",
             args="ip-port|([ID client-id:integer] [TYPE NORMAL|MASTER|SLAVE|REPLICA|PUBSUB] "
-                 "[USER username] [ADDR ip-port] [LADDR ip-port] [SKIPME yes-no])...")
+                 "[USER username] [ADDR ip-port] [LADDR ip-port] [SKIPME yes-no])...",
+            history=(("2.8.12", "Added new filter format."), ("2.8.12", "`ID` option."),
+                     ("3.2.0", "Added `master` type in for `TYPE` option."),
+                     ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported "
+                               "for backward compatibility."),
+                     ("6.2.0", "`LADDR` option.")))
 def client_kill(c, argv):
     addr = laddr = user = None
     ctype = -1
@@ -457,7 +469,8 @@ _MAX_PAUSE_S = 10**9
 
 @subcommand(CLIENT, "pause", arity=-3, flags="admin noscript loading stale", since="2.9.50",
             summary="Stop processing commands from clients for some time",
-            complexity="O(1)", args="timeout:integer [WRITE|ALL]")
+            complexity="O(1)", args="timeout:integer [WRITE|ALL]",
+            history=(("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option."),))
 def client_pause(c, argv):
     n = len(argv)
     if n > 4:

@@ -36,7 +36,9 @@ def _protected_allowed(c) -> bool:
 @subcommand(CONFIG, "get", arity=-3, flags="admin noscript loading stale", since="2.0.0",
             summary="Get the values of configuration parameters",
             complexity="O(N) when N is the number of configuration parameters provided",
-            args="parameter ...")
+            args="parameter ...",
+            history=(("7.0.0", "Added the ability to pass multiple pattern parameters in one "
+                               "call"),))
 def config_get(c, argv):
     return c.server.config.config_get([_arg(a) for a in argv[2:]])
 
@@ -45,7 +47,8 @@ def config_get(c, argv):
             summary="Set configuration parameters to the given values",
             complexity="O(N) when N is the number of configuration parameters provided",
             args="(parameter value) ...",
-            tips="request_policy:all_nodes response_policy:all_succeeded")
+            tips="request_policy:all_nodes response_policy:all_succeeded",
+            history=(("7.0.0", "Added the ability to set multiple parameters in one call."),))
 def config_set(c, argv):
     if len(argv) % 2:
         raise CommandError(SYNTAX)
