@@ -315,3 +315,20 @@ def test_random_sort(diff, scenario):
         diff.check("SORT", "src", *opts, "STORE", "dst")
         diff.check("LRANGE", "dst", "0", "-1", unordered=unordered)
         diff.check("EXISTS", "dst")
+
+
+@pytest.mark.parametrize("limit", [("0", "1"), ("3", "10"), ("50", "20"), ("95", "10"),
+                                   ("0", "200")])
+@pytest.mark.parametrize("order", ["ASC", "DESC"])
+def test_differential_partial_sort_ties(diff, limit, order):
+    # ALPHA BY with equal (or missing) weights: Redis's partial quicksort
+    # decides the order of ties, so it must be reproduced step for step.
+    elems = [str((i * 37) % 101) for i in range(100)]
+    diff.check("RPUSH", "l", *elems)
+    for i, e in enumerate(elems):
+        if i % 3:
+            diff.check("SET", "w_" + e, "abc"[i % 4 % 3])
+    diff.check("SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", *limit, order)
+    diff.check("SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", *limit, order, "GET", "#",
+               "GET", "w_*")
+    diff.check("SORT", "l", "BY", "w_*", "LIMIT", *limit, order)

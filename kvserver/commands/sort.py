@@ -98,6 +98,83 @@ def _coll(b: bytes) -> bytes:
     return b if i < 0 else b[:i]
 
 
+def _med3(v: list, a: int, b: int, c: int, cmp) -> int:
+    if cmp(v[a], v[b]) < 0:
+        return b if cmp(v[b], v[c]) < 0 else (c if cmp(v[a], v[c]) < 0 else a)
+    return b if cmp(v[b], v[c]) > 0 else (a if cmp(v[a], v[c]) < 0 else c)
+
+
+def _vecswap(v: list, a: int, b: int, n: int) -> None:
+    for i in range(n):
+        v[a + i], v[b + i] = v[b + i], v[a + i]
+
+
+def pqsort(v: list, cmp, lrange: int, rrange: int, a: int = 0, n: int | None = None) -> None:
+    """Redis's pqsort (NetBSD's quicksort that only recurses into parts that
+    overlap positions lrange..rrange), step for step: SORT BY ... LIMIT uses
+    it, and it is not stable, so where elements compare equal only the same
+    algorithm puts them in the same order."""
+    if n is None:
+        n = len(v)
+    while True:
+        if n < 7:
+            for pm in range(a + 1, a + n):
+                pl = pm
+                while pl > a and cmp(v[pl - 1], v[pl]) > 0:
+                    v[pl], v[pl - 1] = v[pl - 1], v[pl]
+                    pl -= 1
+            return
+        pm = a + n // 2
+        if n > 7:
+            pl, pn = a, a + n - 1
+            if n > 40:
+                d = n // 8
+                pl = _med3(v, pl, pl + d, pl + 2 * d, cmp)
+                pm = _med3(v, pm - d, pm, pm + d, cmp)
+                pn = _med3(v, pn - 2 * d, pn - d, pn, cmp)
+            pm = _med3(v, pl, pm, pn, cmp)
+        v[a], v[pm] = v[pm], v[a]
+        pa = pb = a + 1
+        pc = pd = a + n - 1
+        while True:
+            while pb <= pc:
+                r = cmp(v[pb], v[a])
+                if r > 0:
+                    break
+                if r == 0:
+                    v[pa], v[pb] = v[pb], v[pa]
+                    pa += 1
+                pb += 1
+            while pb <= pc:
+                r = cmp(v[pc], v[a])
+                if r < 0:
+                    break
+                if r == 0:
+                    v[pc], v[pd] = v[pd], v[pc]
+                    pd -= 1
+                pc -= 1
+            if pb > pc:
+                break
+            v[pb], v[pc] = v[pc], v[pb]
+            pb += 1
+            pc -= 1
+        pn = a + n
+        r = min(pa - a, pb - pa)
+        _vecswap(v, a, pb - r, r)
+        r = min(pd - pc, pn - pd - 1)
+        _vecswap(v, pb, pn - r, r)
+        r = pb - pa
+        if r > 1 and not ((lrange < a and rrange < a)
+                          or (lrange > a + r - 1 and rrange > a + r - 1)):
+            pqsort(v, cmp, lrange, rrange, a, r)
+        r = pd - pc
+        if r <= 1:
+            return
+        a, n = pn - r, r
+        if (lrange < a and rrange < a) or (lrange > a + r - 1 and rrange > a + r - 1):
+            return
+
+
 def sort_generic(c, argv: list[bytes], readonly: bool):
     desc = alpha = dontsort = False
     limit_start, limit_count = 0, -1
@@ -206,7 +283,20 @@ def sort_generic(c, argv: list[bytes], readonly: bool):
                     else:
                         score = v
                 keys.append((score, e))
-        order = sorted(range(len(vector)), key=keys.__getitem__, reverse=desc)
+        if alpha and sortby is not None and (start != 0 or end != vlen - 1) and vlen:
+            # Ties are possible here (missing or equal BY values): use
+            # Redis's own partial quicksort so they come out in its order.
+            sign = -1 if desc else 1
+
+            def cmp(i: int, j: int) -> int:
+                a, b = keys[i], keys[j]
+                return sign * ((a > b) - (a < b))
+
+            order = list(range(len(vector)))
+            pqsort(order, cmp, start, end)
+        else:
+            # glibc's qsort is a stable merge sort, as sorted() is.
+            order = sorted(range(len(vector)), key=keys.__getitem__, reverse=desc)
         vector = [vector[i] for i in order]
 
     if bad_score:
