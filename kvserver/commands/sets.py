@@ -13,6 +13,8 @@ import random
 from collections.abc import Callable
 
 from kvserver import errors
+from kvserver.commands.keys import parse_scan_cursor
+from kvserver.commands.keys import parse_scan_options as keys_parse_scan_options
 from kvserver.errors import CommandError
 from kvserver.glob import glob_matcher
 from kvserver.protocol import string2ll
@@ -83,44 +85,10 @@ def parse_positive_long(b: bytes, msg: str | None = None) -> int:
     return v
 
 
-def parse_scan_cursor(b: bytes) -> int:
-    """Redis's parseScanCursorOrReply: strtoul, whole string, no leading blank."""
-    if b[:1] in (b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c"):
-        raise CommandError(errors.INVALID_CURSOR)
-    s = b.lstrip(b" \t\n\r\x0b\x0c")
-    neg = s[:1] == b"-"
-    if s[:1] in (b"-", b"+"):
-        s = s[1:]
-    if not s:
-        if b:
-            raise CommandError(errors.INVALID_CURSOR)
-        return 0
-    if not s.isdigit():
-        raise CommandError(errors.INVALID_CURSOR)
-    v = int(s)
-    if v >= 2**64:
-        raise CommandError(errors.INVALID_CURSOR)
-    return (-v) % 2**64 if neg else v
-
-
 def parse_scan_options(argv: list[bytes], i: int) -> tuple[int, Callable[[bytes], bool] | None]:
-    """COUNT and MATCH of SSCAN/ZSCAN (TYPE is only for SCAN)."""
-    count = 10
-    match = None
-    n = len(argv)
-    while i < n:
-        opt = argv[i].lower()
-        if opt == b"count" and n - i >= 2:
-            count = parse_long(argv[i + 1])
-            if count < 1:
-                raise CommandError(errors.SYNTAX)
-        elif opt == b"match" and n - i >= 2:
-            pat = argv[i + 1]
-            match = None if pat == b"*" else glob_matcher(pat)
-        else:
-            raise CommandError(errors.SYNTAX)
-        i += 2
-    return count, match
+    """COUNT and MATCH of SSCAN/ZSCAN (TYPE is only for SCAN): (count, matcher)."""
+    count, pattern, _ = keys_parse_scan_options(argv, i, False)
+    return count, None if pattern is None or pattern == b"*" else glob_matcher(pattern)
 
 
 def notify(c, cls: str, event: str, key: bytes) -> None:

@@ -16,6 +16,7 @@ import re
 
 from kvserver import errors
 from kvserver.args import to_timeout
+from kvserver.commands.keys import parse_scan_cursor
 from kvserver.commands.sets import (
     LONG_MAX,
     MAX_RANDOM_REPLY,
@@ -23,7 +24,6 @@ from kvserver.commands.sets import (
     parse_long,
     parse_positive_long,
     parse_range_long,
-    parse_scan_cursor,
     parse_scan_options,
 )
 from kvserver.errors import CommandError
