@@ -214,8 +214,8 @@ class Client(asyncio.Protocol):
                         out.append(encode(r, self.resp3))
                 else:
                     self.execute(argv)
-                if self.closed:
-                    return
+                if self.closed or self.close_after_reply:
+                    return  # QUIT, CLIENT KILL of itself: what follows is not run
                 if not has_data():  # this request ended the input: no partial one
                     at_boundary = True
                     break
@@ -276,7 +276,7 @@ class Client(asyncio.Protocol):
             pos = newpos
             if argv:
                 self.execute(argv)
-                if self.closed:
+                if self.closed or self.close_after_reply:
                     return
                 limits = self.server.proto_limits(self)
 
@@ -310,7 +310,7 @@ class Client(asyncio.Protocol):
     def run_queued(self) -> None:
         """Serve commands that arrived while blocked or paused, in order."""
         q = self.queued_argv
-        while q and self.blocked is None and not self.closed:
+        while q and self.blocked is None and not self.closed and not self.close_after_reply:
             argv = q[0]
             if self.server.pause_holds(self, argv):
                 break

@@ -174,3 +174,11 @@ def test_redis_py_both_protocols(server, protocol):
     assert r.get("k") == b"v"
     with pytest.raises(redis.ResponseError):
         r.execute_command("NOSUCH")
+
+
+def test_commands_pipelined_after_quit_do_not_run(server, r):
+    c = RawClient(port=server.port)
+    c.send_raw(b"*1\r\n$4\r\nQUIT\r\n*3\r\n$3\r\nSET\r\n$1\r\nq\r\n$1\r\n1\r\nPING\r\n")
+    assert c.read_reply()[0] == b"+OK\r\n"
+    assert c.sock.recv(100) == b""
+    assert r.exists("q") == 0
