@@ -114,6 +114,17 @@ def sadd(c, argv):
     if s is None:
         s = RedisSet.for_member(argv[2])
         db.add(key, s)
+    if len(argv) == 3 and not s.intset:  # fast path: one member, hash table
+        m = argv[2]
+        index = s.index
+        if m in index:
+            return 0
+        members = s.members
+        index[m] = len(members)
+        members.append(m)
+        db.signal_modified(key)
+        c.server.notify_keyspace_event("s", "sadd", key, db.id)
+        return 1
     added = 0
     if s.intset:
         maxi = _max_intset(c)

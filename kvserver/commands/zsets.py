@@ -97,7 +97,10 @@ def parse_score(b: bytes, msg: str = errors.NOT_FLOAT) -> float:
         v = float(b)
     except ValueError:
         v = None
-    if v is not None and v == v and v != 0 and v not in (_INF, -_INF) \
+    # Python's float() agrees with strtod except on blanks, "_", NaN, inf
+    # spellings and out-of-range values (0 from a long string may be an
+    # underflow): those take the exact path.
+    if v is not None and -_DBL_MAX <= v <= _DBL_MAX and (v or len(b) <= 3) \
             and b[0] > 32 and b[-1] > 32 and b"_" not in b:
         return v
     if not b or b[0] in _WS:
@@ -227,16 +230,7 @@ def _zadd_generic(c, argv: list[bytes], flags: int):
         raise CommandError(ERR_INCR_PAIR)
     scores = []
     for j in range(i, n, 2):
-        b = argv[j]
-        try:
-            v = float(b)
-        except ValueError:
-            v = parse_score(b)
-        else:
-            if v != v or v == 0 or v in (_INF, -_INF) or b[0] <= 32 or b[-1] <= 32 \
-                    or b"_" in b:
-                v = parse_score(b)
-        scores.append(v)
+        scores.append(parse_score(argv[j]))
 
     db = c.db
     key = argv[1]
@@ -302,9 +296,9 @@ def zadd(c, argv):
     except ValueError:
         score = parse_score(b)
     else:
-        if not (-_DBL_MAX <= score <= _DBL_MAX) or not score or b[0] <= 32 or b[-1] <= 32 \
-                or b"_" in b:
-            score = parse_score(b)
+        if not (-_DBL_MAX <= score <= _DBL_MAX) or (not score and len(b) > 3) \
+                or b[0] <= 32 or b[-1] <= 32 or b"_" in b:
+            score = parse_score(b)  # see parse_score
     db = c.db
     key = argv[1]
     m = argv[3]
