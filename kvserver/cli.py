@@ -54,6 +54,7 @@ def run_server(cfg: Config) -> int:
         uvloop = None
     if cfg.dir and cfg.dir != ".":
         os.chdir(cfg.dir)
+        cfg.dir = os.getcwd()  # a relative dir meant the launch directory
 
     async def main() -> int:
         server = Server(cfg)
