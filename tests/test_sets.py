@@ -181,6 +181,18 @@ def test_spop_and_srandmember_semantics(r):
     assert r.exists("s") == 0
 
 
+def test_huge_negative_random_counts_are_refused(r):
+    import redis
+
+    r.sadd("s", "a")
+    r.zadd("z", {"a": 1})
+    with pytest.raises(redis.ResponseError, match="out of range"):
+        r.srandmember("s", -20_000_000)
+    with pytest.raises(redis.ResponseError, match="out of range"):
+        r.zrandmember("z", -20_000_000)
+    assert len(r.srandmember("s", -1000)) == 1000
+
+
 def test_sscan_iterates_everything(r):
     members = {b"m%d" % i for i in range(1000)}
     r.sadd("s", *members)

@@ -23,9 +23,10 @@ from kvserver.table import command
 from kvserver.types.set import RedisSet
 
 LONG_MAX = 2**63 - 1
-# A reply larger than this many elements could only exhaust memory; Redis
-# would try to build it anyway (and stall), we refuse instead.
-MAX_RANDOM_REPLY = 100_000_000
+# SRANDMEMBER / ZRANDMEMBER with a negative count repeat members, so a huge
+# count builds a reply of gigabytes: Redis tries anyway (and stalls or runs
+# out of memory), we refuse counts past this many elements instead.
+MAX_RANDOM_REPLY = 10_000_000
 
 
 # -- shared helpers (also used by zsets and sort) ---------------------------------
