@@ -58,7 +58,19 @@ def main(argv: list[str] | None = None) -> int:
                     help="memory: multiply each workload's size (e.g. 0.1 to try it)")
     ap.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     ap.add_argument("--no-pin", action="store_true", help="do not use taskset")
+    ap.add_argument("--replot", action="store_true",
+                    help="rebuild the table and chart from OUT/throughput-runs.csv")
     args = ap.parse_args(argv)
+
+    if args.replot:
+        import json
+
+        raw = throughput.read_runs(args.out / "throughput-runs.csv")
+        env = json.loads((args.out / "throughput-env.json").read_text())
+        rows = throughput.summarize(raw)
+        print(throughput.table(rows))
+        throughput.write_results(args.out, rows, raw, env)
+        return 0
 
     pin = can_pin() and not args.no_pin
     print(f"pinning: {'servers on CPU 0, client on CPU 1' if pin else 'off'}")

@@ -10,6 +10,7 @@ the p50 / p99 latencies.
 from __future__ import annotations
 
 import csv
+import json
 import platform
 import shutil
 import statistics
@@ -148,12 +149,17 @@ def measure(kv: Server, redis: Server, tests: list[Test], rounds: int, requests:
                 print(f"  round {r}/{rounds} {cfg.label:12} {srv.label:8} "
                       f"{time.monotonic() - t0:5.1f} s  "
                       + "  ".join(f"{k} {v['rps']:,.0f}" for k, v in res.items()), flush=True)
+    return summarize(raw), raw
+
+
+def summarize(raw: list[dict]) -> list[Row]:
+    """Medians per (configuration, test), in the order the runs came."""
     rows = []
-    for cfg in configs:
-        for t in tests:
-            def runs(kind: str, t: Test = t, cfg: ClientConfig = cfg) -> list[dict]:
-                return [x for x in raw if x["server"] == kind and x["test"] == t.name
-                        and x["config"] == cfg.label]
+    for cfg in dict.fromkeys(x["config"] for x in raw):
+        for test in dict.fromkeys(x["test"] for x in raw):
+            def runs(kind: str, test: str = test, cfg: str = cfg) -> list[dict]:
+                return [x for x in raw if x["server"] == kind and x["test"] == test
+                        and x["config"] == cfg]
             k, rd = runs("kvserver"), runs("redis")
             if not k or not rd:
                 continue
@@ -161,11 +167,18 @@ def measure(kv: Server, redis: Server, tests: list[Test], rounds: int, requests:
             ratios = [x["rps"] / by_round[x["round"]]["rps"] for x in k
                       if x["round"] in by_round and by_round[x["round"]]["rps"]]
             rows.append(Row(
-                t.name, cfg.label,
+                test, cfg,
                 {f: statistics.median(x[f] for x in k) for f in FIELDS},
                 {f: statistics.median(x[f] for x in rd) for f in FIELDS},
                 statistics.median(ratios), ratios))
-    return rows, raw
+    return rows
+
+
+def read_runs(path: Path) -> list[dict]:
+    """throughput-runs.csv back into runs (for --replot)."""
+    with open(path, newline="") as f:
+        return [{**x, "round": int(x["round"]), **{k: float(x[k]) for k in FIELDS}}
+                for x in csv.DictReader(f)]
 
 
 def table(rows: list[Row]) -> str:
@@ -191,6 +204,24 @@ def markdown(rows: list[Row]) -> str:
             f"| {r.test.upper()} | `{r.config}` | {r.kv['rps']:,.0f} | {r.redis['rps']:,.0f}"
             f" | {r.ratio:.2f} | {r.kv['p50']:.3f} | {r.redis['p50']:.3f}"
             f" | {r.kv['p99']:.3f} | {r.redis['p99']:.3f} |")
+    return "\n".join(lines)
+
+
+def summary_markdown(rows: list[Row]) -> str:
+    """One line per test: the ratio in each configuration, and the p50 latency
+    of one client (kvserver / Redis). For the README."""
+    configs = list(dict.fromkeys(r.config for r in rows))
+    by = {(r.test, r.config): r for r in rows}
+    latency = "-c 1 -P 1"
+    head = "| test | " + " | ".join(f"ratio `{c}`" for c in configs)
+    head += f" | p50 ms `{latency}`, kvserver / Redis |" if latency in configs else " |"
+    lines = [head, "|---|" + "--:|" * (len(configs) + (latency in configs))]
+    for test in dict.fromkeys(r.test for r in rows):
+        cells = [f"{by[(test, c)].ratio:.2f}" if (test, c) in by else "-" for c in configs]
+        if latency in configs and (test, latency) in by:
+            r = by[(test, latency)]
+            cells.append(f"{r.kv['p50']:.3f} / {r.redis['p50']:.3f}")
+        lines.append(f"| {test.upper()} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -220,9 +251,12 @@ def write_results(outdir: Path, rows: list[Row], raw: list[dict], env: dict) -> 
         w = csv.DictWriter(f, ["round", "config", "server", "test", *FIELDS])
         w.writeheader()
         w.writerows(raw)
+    (outdir / "throughput-env.json").write_text(json.dumps(env, indent=1) + "\n")
     env_line = ", ".join(f"{k} {v}" for k, v in env.items())
     (outdir / "throughput.md").write_text(
         f"{markdown(rows)}\n\n<sub>{env_line}</sub>\n")
+    (outdir / "throughput-summary.md").write_text(
+        f"{summary_markdown(rows)}\n\n<sub>{env_line}</sub>\n")
     chart(outdir / "throughput.png", rows, env)
 
 
@@ -244,8 +278,9 @@ def chart(path: Path, rows: list[Row], env: dict) -> None:
         ax1.bar_label(bars, fmt="%.2f", fontsize=7)
         kv_rps = [by[(t, cfg)].kv["rps"] / 1000 if (t, cfg) in by else 0 for t in tests]
         rd_rps = [by[(t, cfg)].redis["rps"] / 1000 if (t, cfg) in by else 0 for t in tests]
-        ax2.bar(xs, rd_rps, width, color="none", edgecolor=f"C{i}", linestyle="--")
-        ax2.bar(xs, kv_rps, width, color=f"C{i}", label=f"kvserver {cfg}")
+        ax2.bar(xs, kv_rps, width, color=f"C{i}", alpha=0.85, label=f"kvserver {cfg}")
+        ax2.bar(xs, rd_rps, width, color="none", edgecolor="black", linestyle="--",
+                linewidth=0.8, zorder=3)
     ax1.axhline(1.0, color="black", linewidth=0.8)
     ax1.set_ylim(0, max([1.0] + [r.ratio for r in rows]) * 1.25)
     ax1.set_ylabel("kvserver / Redis (rps)")
@@ -253,10 +288,13 @@ def chart(path: Path, rows: list[Row], env: dict) -> None:
                   f"{env['rounds']} rounds")
     ax1.set_xticks(range(len(tests)), [t.upper() for t in tests])
     ax1.legend(fontsize=8, loc="upper center", ncol=len(configs))
-    ax2.set_ylabel("thousand requests / s")
+    ax2.set_yscale("log")
+    ax2.set_ylabel("thousand requests / s (log)")
     ax2.set_title("kvserver (filled) and Redis (dashed outline)")
     ax2.set_xticks(range(len(tests)), [t.upper() for t in tests])
-    ax2.set_ylim(0, max(max(r.kv["rps"], r.redis["rps"]) for r in rows) / 1000 * 1.2)
+    top = max(max(r.kv["rps"], r.redis["rps"]) for r in rows) / 1000
+    low = min(min(r.kv["rps"], r.redis["rps"]) for r in rows) / 1000
+    ax2.set_ylim(low / 2, top * 4)
     ax2.legend(fontsize=8, loc="upper center", ncol=len(configs))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
