@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import random
 import struct
+from bisect import bisect_left
 
 from sortedcontainers import SortedList
 
@@ -226,6 +227,13 @@ class ZSet:
             return a, max(a, b)
         if not lex_gte_min(last[8:], lo) or not lex_lte_max(first[8:], hi):
             return 0, 0
+        if not self.listpack:
+            # A skiplist's lex search assumes sorted members, and where they
+            # are not its answer depends on its random levels: search as if
+            # they were sorted, in O(log n) steps.
+            a = bisect_left(sl, True, key=lambda k: lex_gte_min(k[8:], lo))
+            b = bisect_left(sl, True, lo=a, key=lambda k: not lex_lte_max(k[8:], hi))
+            return a, max(a, b)
         members = self.members()
         if not reverse:
             for a in range(n):
