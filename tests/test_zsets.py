@@ -290,6 +290,13 @@ def test_blocked_pop_propagates_nonblocking_form(server, r, raw, propagated):
     assert propagated == [[b"ZADD", b"b", b"1", b"x", b"2", b"y"], [b"ZPOPMAX", b"b", b"2"]]
 
 
+def _wait_redis_blocked(rc) -> None:
+    deadline = time.monotonic() + 5
+    while b"blocked_clients:1\r\n" not in rc.execute("INFO", "clients"):
+        assert time.monotonic() < deadline, "redis client did not block"
+        time.sleep(0.005)
+
+
 def test_differential_blocking(server, real_redis, diff):
     """The served reply of a client blocked on both servers is identical."""
     for resp3 in (False, True):
@@ -303,7 +310,7 @@ def test_differential_blocking(server, real_redis, diff):
                 kc.send_raw(encode_command(cmd))
                 rc.send_raw(encode_command(cmd))
                 _wait_blocked(server, 1)
-                time.sleep(0.05)
+                _wait_redis_blocked(diff.redis)
                 diff.check("ZADD", "k2", "1.5", "a", "-3", "b", "inf", "c")
                 assert kc.read_reply()[0] == rc.read_reply()[0]
                 diff.check("DEL", "k2")
