@@ -925,7 +925,7 @@ def test_differential_lex_on_large_zset_with_ordered_scores(diff):
     # search is exact there, and so is ours.
     args = []
     for i in range(300):
-        args += [str(i), "m%03d" % i]
+        args += [str(i), f"m{i:03d}"]
     diff.check("ZADD", "z", *args)
     diff.check("OBJECT", "ENCODING", "z")
     for lo, hi in (("[m050", "(m060"), ("-", "+"), ("(m299", "+"), ("-", "[m000"),
