@@ -33,10 +33,15 @@ def _list_type():
     return RedisList
 
 
-def _hash_type():
-    from kvserver.types.hash import RedisHash
+_HASH_TYPE: list = []
 
-    return RedisHash
+
+def _hash_type():
+    if not _HASH_TYPE:
+        from kvserver.types.hash import RedisHash
+
+        _HASH_TYPE.append(RedisHash)
+    return _HASH_TYPE[0]
 
 
 def _lookup_read_any(c, key: bytes):
