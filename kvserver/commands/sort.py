@@ -21,27 +21,12 @@ from kvserver.commands.sets import parse_long
 from kvserver.commands.zsets import strtod
 from kvserver.errors import CommandError
 from kvserver.table import command
+from kvserver.types.hash import RedisHash
+from kvserver.types.list import RedisList
 from kvserver.types.set import RedisSet
 from kvserver.types.zset import ZSet
 
 ERR_NOT_DOUBLE = "ERR One or more scores can't be converted into double"
-
-
-def _list_type():
-    from kvserver.types.list import RedisList
-
-    return RedisList
-
-
-_HASH_TYPE: list = []
-
-
-def _hash_type():
-    if not _HASH_TYPE:
-        from kvserver.types.hash import RedisHash
-
-        _HASH_TYPE.append(RedisHash)
-    return _HASH_TYPE[0]
 
 
 def _lookup_read_any(c, key: bytes):
@@ -72,7 +57,7 @@ def lookup_by_pattern(c, pattern: bytes, subst: bytes) -> bytes | None:
     if o is None:
         return None
     if field is not None:
-        if o.__class__ is not _hash_type():
+        if o.__class__ is not RedisHash:
             return None
         return o.get(field)
     return o if o.__class__ is bytes else None
@@ -215,7 +200,6 @@ def sort_generic(c, argv: list[bytes], readonly: bool):
             raise CommandError(errors.SYNTAX)
         j += 1
 
-    RedisList = _list_type()
     val = _lookup_read_any(c, argv[1])
     cls = val.__class__
     if val is not None and cls is not RedisSet and cls is not RedisList and cls is not ZSet:
