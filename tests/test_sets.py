@@ -365,6 +365,12 @@ exists r
 sadd one x
 spop one
 exists one
+sadd h 5 3 x 1
+srem h x
+spop h 10
+sadd h 5 3 x 1
+srem h x
+sunion h
 sadd r 1 2 3
 spop r 3
 exists r

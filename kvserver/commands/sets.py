@@ -264,7 +264,9 @@ def _spop_count(c, key: bytes, count: int):
     size = len(s.members)
     notify(c, "s", "spop", key)
     if count >= size:
-        out = s.ordered()
+        # Redis replies with a union of the set into a new one (an intset
+        # again if every member is an integer), in that set's order.
+        out = RedisSet.from_members(s.members, _max_intset(c)).ordered()
         db.delete(key)
         notify(c, "g", "del", key)
         c.propagate_as = [[b"DEL", key]]
