@@ -156,7 +156,12 @@ def call(c: "Client", cmd: CommandSpec, argv: list[bytes]) -> object:
         pa = c.propagate_as
         if pa is None:
             srv.propagate(c.db.id, argv)
+        elif len(pa) == 1:
+            srv.propagate(c.db.id, pa[0])
         else:
+            # Several effects of one command (SPOP with a count) stay atomic.
+            srv.begin_propagation_block()
             for a in pa:
                 srv.propagate(c.db.id, a)
+            srv.end_propagation_block()
     return r

@@ -119,3 +119,18 @@ def test_propagation_wraps_exec_in_multi(server, r):
         server.call_in_loop(srv.propagation_consumers.clear)
     assert seen[0] == [b"MULTI"] and seen[-1] == [b"EXEC"]
     assert [b"SET", b"a", b"1"] in seen and [b"SET", b"b", b"2"] in seen
+
+
+def test_several_effects_of_one_command_propagate_atomically(server, r):
+    """SPOP with a count propagates one SREM per member: wrapped in MULTI/EXEC."""
+    r.sadd("s", "a", "b", "c", "d")
+    seen = []
+    srv = server.server
+    server.call_in_loop(srv.propagation_consumers.append, lambda db, argv: seen.append(argv))
+    try:
+        popped = r.spop("s", 2)
+    finally:
+        server.call_in_loop(srv.propagation_consumers.clear)
+    assert len(popped) == 2
+    assert seen[0] == [b"MULTI"] and seen[-1] == [b"EXEC"]
+    assert sorted(a[2] for a in seen[1:-1]) == sorted(popped)
