@@ -214,7 +214,8 @@ def test_spop_propagates_as_srem_or_del(r, propagated):
     x = r.spop("s")
     assert propagated[-1] == [b"SREM", b"s", x]
     popped = r.spop("s", 2)
-    assert propagated[-2:] == [[b"SREM", b"s", m] for m in popped]
+    # Several effects of one command go out as one MULTI/EXEC block, as in Redis.
+    assert propagated[-4:] == [[b"MULTI"], *([b"SREM", b"s", m] for m in popped), [b"EXEC"]]
     r.spop("s", 100)
     assert propagated[-1] == [b"DEL", b"s"]
     n = len(propagated)
