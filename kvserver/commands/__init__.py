@@ -21,6 +21,8 @@ FAMILIES = (
     "zsets",
     "sort",
     "functions",
+    "geo",
+    "hyperloglog",
 )
 
 
