@@ -81,10 +81,13 @@ class Client(asyncio.Protocol):
         self.propagate_as: list[list[bytes]] | None = None
         self.close_after_reply = False
         self.closed = False
-        self.subscriptions: int = 0  # channels + patterns (kvserver.pubsub)
-        self.channels: set[bytes] = set()
-        self.patterns: set[bytes] = set()
-        self.shard_channels: set[bytes] = set()
+        self.subscriptions: int = 0  # channels + patterns + shard channels (kvserver.pubsub)
+        # Ordered sets (dicts): what the client is subscribed to, in order.
+        self.channels: dict[bytes, None] = {}
+        self.patterns: dict[bytes, None] = {}
+        self.shard_channels: dict[bytes, None] = {}
+        # Pushes that must follow the replies being built (tracking invalidations).
+        self.deferred_pushes: list[bytes] | None = None
         self.is_monitor = False
         self.no_evict = False
         self.no_touch = False
@@ -334,6 +337,9 @@ class Client(asyncio.Protocol):
 
     def flush(self) -> None:
         out = self.out
+        if self.deferred_pushes is not None:
+            out += self.deferred_pushes
+            self.deferred_pushes = None
         if out and self.transport is not None:
             data = out[0] if len(out) == 1 else b"".join(out)
             out.clear()

@@ -132,6 +132,9 @@ def call(c: "Client", cmd: CommandSpec, argv: list[bytes]) -> object:
     dirty = srv.dirty
     c.propagate_as = None
     c.cmd = cmd
+    tracking = c.tracking
+    if tracking is not None:  # client-side caching (kvserver.tracking)
+        prev_tracking = srv.tracking.begin_call(c)
     t0 = perf_counter_ns()
     try:
         r = cmd.handler(c, argv)
@@ -164,4 +167,6 @@ def call(c: "Client", cmd: CommandSpec, argv: list[bytes]) -> object:
             for a in pa:
                 srv.propagate(c.db.id, a)
             srv.end_propagation_block()
+    if tracking is not None:
+        srv.tracking.end_call(c, cmd, argv, prev_tracking)
     return r

@@ -21,7 +21,9 @@ from kvserver.config import Config
 from kvserver.errors import CommandError
 from kvserver.keyspace import Database
 from kvserver.protocol import Limits
+from kvserver.pubsub import PubSub
 from kvserver.slowlog import SlowLog
+from kvserver.tracking import Tracking
 
 if TYPE_CHECKING:
     from kvserver.connection import Client
@@ -90,8 +92,10 @@ class Server:
         self.propagation_consumers: list[Callable[[int, list[bytes]], None]] = []
         self._prop_block: list[tuple[int, list[bytes]]] | None = None
         self._prop_depth = 0
-        # Keyspace notifications and pub/sub come in kvserver.pubsub; until then
-        # nobody can subscribe, so publishing an event would have no receiver.
+        self.pubsub = PubSub(self)
+        self.tracking = Tracking(self)
+        # Clients over their soft output limit: the cron enforces its duration.
+        self.obuf_soft_clients: dict["Client", None] = {}
         self.pause_until = 0.0
         self.pause_all = False
         self._pause_timer: asyncio.TimerHandle | None = None
@@ -175,6 +179,7 @@ class Server:
             since = getattr(c, "obuf_soft_since", None)
             if since is None:
                 c.obuf_soft_since = now
+                self.obuf_soft_clients[c] = None
             elif now - since >= secs:
                 over = True
         elif soft:
@@ -489,6 +494,8 @@ class Server:
                 self._sample_ops()
             if self.config.timeout and self.cronloops % self.config.hz == 0:
                 self._close_idle_clients()
+            if self.obuf_soft_clients:
+                self._check_soft_output_limits()
         finally:
             if self.loop is not None and self._stopped is not None and not self._stopped.done():
                 self._schedule_cron()
@@ -528,6 +535,15 @@ class Server:
         if len(s) < 2 or s[-1][0] == s[0][0]:
             return 0
         return int((s[-1][1] - s[0][1]) / (s[-1][0] - s[0][0]))
+
+    def _check_soft_output_limits(self) -> None:
+        """A client over its soft limit that receives nothing more is still
+        closed once the limit's seconds have passed."""
+        for c in list(self.obuf_soft_clients):
+            if not c.closed and c.obuf_soft_since is not None:
+                self.check_output_limits(c)
+            if c.closed or c.obuf_soft_since is None:
+                self.obuf_soft_clients.pop(c, None)
 
     def _close_idle_clients(self) -> None:
         limit = self.config.timeout

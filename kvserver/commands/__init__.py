@@ -23,6 +23,8 @@ FAMILIES = (
     "functions",
     "geo",
     "hyperloglog",
+    "pubsub",
+    "tracking",
 )
 
 
