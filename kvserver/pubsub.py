@@ -36,6 +36,15 @@ if TYPE_CHECKING:
 Subscribers = dict  # dict[Client, None]: an ordered set
 
 
+def matcher(pattern: bytes) -> Callable[[bytes], bool]:
+    """Redis's stringmatchlen as pub/sub uses it: unlike KEYS and SCAN, no
+    shortcut for `*`, so an empty channel name matches only an empty pattern."""
+    m = glob_matcher(pattern)
+    if not pattern:
+        return lambda s: not s
+    return lambda s: bool(s) and m(s)
+
+
 def _bulk(b: bytes) -> bytes:
     return b"$%d\r\n%s\r\n" % (len(b), b)
 
@@ -78,7 +87,7 @@ class PubSub:
         if not self._add(c, c.patterns, self.patterns, pattern):
             return False
         if pattern not in self._matchers:
-            self._matchers[pattern] = glob_matcher(pattern)
+            self._matchers[pattern] = matcher(pattern)
         return True
 
     def punsubscribe(self, c: Client, pattern: bytes) -> bool:

@@ -19,7 +19,6 @@ from kvserver.commands.connection import RESET_HOOKS
 from kvserver.commands.server_cmds import help_reply, subcommand_syntax_error
 from kvserver.connection import REPLY_ON, REPLY_SKIP
 from kvserver.errors import CommandError
-from kvserver.glob import glob_matcher
 from kvserver.info import register_info_fields
 from kvserver.resp import NOREPLY, Push, Raw, encode
 from kvserver.server import Server
@@ -195,7 +194,7 @@ def _channel_list(argv: list[bytes], registry: dict) -> list[bytes]:
         raise subcommand_syntax_error(argv)
     if len(argv) == 2:
         return list(registry)
-    match = glob_matcher(argv[2])
+    match = _pubsub.matcher(argv[2])
     return [ch for ch in registry if match(ch)]
 
 
