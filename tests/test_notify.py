@@ -52,7 +52,7 @@ class Events:
     def collect(self) -> tuple[list, list]:
         """Every message received since the last collect, on each server."""
         out = []
-        for sub, cmd in zip(self.subs, self.cmds):
+        for sub, cmd in zip(self.subs, self.cmds, strict=True):
             cmd.execute("PUBLISH", MARKER, "end")
             got = []
             while True:

@@ -38,7 +38,7 @@ class Clients:
         """CLIENT TRACKING ON [REDIRECT <the other pair's ids>] opts, on both."""
         if redirect is None:
             return p.check("CLIENT", "TRACKING", "ON", *opts, replies=replies)
-        for c, cid in zip((p.kv, p.rd), redirect.ids):
+        for c, cid in zip((p.kv, p.rd), redirect.ids, strict=True):
             c.send_raw(encode_command(["CLIENT", "TRACKING", "ON", "REDIRECT", str(cid), *opts]))
         return p.expect(replies)
 
@@ -119,7 +119,7 @@ def test_redirect_options(cl):
     t, d = cl.new(), cl.new()
     cl.track(t, redirect=d)
     t.check("CLIENT", "TRACKINGINFO", compare=False)
-    for c, cid in zip((t.kv, t.rd), d.ids):
+    for c, cid in zip((t.kv, t.rd), d.ids, strict=True):
         assert c.execute("CLIENT", "GETREDIR") == cid
         info = c.execute("CLIENT", "TRACKINGINFO")
         assert info == [b"flags", [b"on"], b"redirect", cid, b"prefixes", []]
