@@ -20,6 +20,7 @@ FAMILIES = (
     "sets",
     "zsets",
     "sort",
+    "scripting",
     "functions",
     "geo",
     "hyperloglog",
