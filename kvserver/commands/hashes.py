@@ -1,7 +1,8 @@
 """Hash commands (Redis's t_hash.c).
 
-A hash is a kvserver.types.hash.RedisHash (a dict); writes keep its Redis
-encoding flag up to date (listpack -> hashtable, never back). A hash that
+A hash is a kvserver.types.hash.RedisHash (packed in one bytes object while
+listpack-encoded, a dict once a hash table); its set methods apply Redis's
+conversions (listpack -> hashtable, never back). A hash that
 loses its last field is deleted. HINCRBYFLOAT computes in long double like
 INCRBYFLOAT (sharing its implementation) and is propagated as HSET with the
 result, so replicas never recompute it in their own precision.
@@ -62,24 +63,22 @@ def hset(c, argv):
         db.add(key, h)
     else:
         db.signal_modified(key)
-    if n == 4:  # the common case, kept lean (HSET is benchmarked)
+    if n != 4:
+        created = h.set_many(argv, 2, c.server)
+    elif h.d is None:
+        created = h.set(argv[2], argv[3], c.server)
+    else:  # the common case on a dict, kept lean (HSET is benchmarked)
+        d = h.d
         f = argv[2]
         v = argv[3]
-        created = 0 if f in h else 1
-        h[f] = v
-        if not h.ht:
+        created = 0 if f in d else 1
+        d[f] = v
+        if not d.ht:
             cfg = c.server.config
             maxv = cfg.hash_max_listpack_value
             if (len(f) > maxv or len(v) > maxv
-                    or len(h) > cfg.hash_max_listpack_entries):
-                h.ht = True
-    else:
-        before = len(h)
-        for i in range(2, n, 2):
-            h[argv[i]] = argv[i + 1]
-        created = len(h) - before
-        if not h.ht:
-            h.check_conversion(c.server.config, argv[2:])
+                    or len(d) > cfg.hash_max_listpack_entries):
+                d.ht = True
     if c.server.keyspace_publisher is not None:
         _notify(c, "hset", key)
     return created
@@ -103,8 +102,7 @@ def hsetnx(c, argv):
     f = argv[2]
     if f in h:
         return 0
-    h[f] = argv[3]
-    h.check_conversion(c.server.config, argv[2:])
+    h.set(f, argv[3], c.server)
     c.db.signal_modified(key)
     _notify(c, "hset", key)
     return 1
@@ -121,13 +119,13 @@ def hdel(c, argv):
     if h is None:
         return 0
     deleted = 0
+    srv = c.server  # the first access counts towards making the hash hot
     for f in argv[2:]:
-        if h.pop(f, None) is not None:
+        if h.delete(f, srv):
             deleted += 1
-            if not h:
-                break
+        srv = None
     if deleted:
-        if h:
+        if len(h):
             db.signal_modified(key)
             _notify(c, "hdel", key)
         else:
@@ -145,7 +143,8 @@ def hincrby(c, argv):
     key = argv[1]
     h = _lookup_or_create(c, key)
     f = argv[2]
-    cur = h.get(f)
+    d = h.d
+    cur = h.get(f, c.server) if d is None else d.get(f)
     if cur is None:
         value = 0
     else:
@@ -156,8 +155,7 @@ def hincrby(c, argv):
     if new < LLONG_MIN or new > LLONG_MAX:
         raise CommandError(errors.OVERFLOW)
     nb = b"%d" % new
-    h[f] = nb
-    h.check_conversion(c.server.config, [f, nb])
+    h.set(f, nb, c.server, False)
     c.db.signal_modified(key)
     _notify(c, "hincrby", key)
     return new
@@ -175,7 +173,8 @@ def hincrbyfloat(c, argv):
     key = argv[1]
     h = _lookup_or_create(c, key)
     f = argv[2]
-    cur = h.get(f)
+    d = h.d
+    cur = h.get(f, c.server) if d is None else d.get(f)
     if cur is None:
         value = 0
     else:
@@ -188,8 +187,7 @@ def hincrbyfloat(c, argv):
     if r.__class__ is float:
         raise CommandError(errors.INCR_NAN)
     nb = ld_format(r)
-    h[f] = nb
-    h.check_conversion(c.server.config, [f, nb])
+    h.set(f, nb, c.server, False)
     c.db.signal_modified(key)
     _notify(c, "hincrbyfloat", key)
     c.propagate_as = [[_HSET, key, f, nb]]
@@ -205,7 +203,8 @@ def hget(c, argv):
     h = c.db.lookup_read(argv[1], RedisHash)
     if h is None:
         return None
-    return h.get(argv[2])
+    d = h.d
+    return h.get(argv[2], c.server) if d is None else d.get(argv[2])
 
 
 @command("hmget", arity=-3, flags="readonly fast", keys=(1, 1, 1), group="hash",
@@ -215,7 +214,15 @@ def hmget(c, argv):
     h = c.db.lookup_read(argv[1], RedisHash)
     if h is None:
         return [None] * (len(argv) - 2)
-    get = h.get
+    d = h.d
+    if d is None:
+        d = h  # packed: the first access counts towards making it hot
+        out = [h.get(argv[2], c.server)]
+        if h.d is not None:
+            d = h.d
+        out += [d.get(f) for f in argv[3:]]
+        return out
+    get = d.get
     return [get(f) for f in argv[2:]]
 
 
@@ -223,7 +230,10 @@ def hmget(c, argv):
          summary="Get the number of fields in a hash", complexity="O(1)", args="key")
 def hlen(c, argv):
     h = c.db.lookup_read(argv[1], RedisHash)
-    return 0 if h is None else len(h)
+    if h is None:
+        return 0
+    d = h.d
+    return h.n if d is None else len(d)
 
 
 @command("hstrlen", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash",
@@ -233,7 +243,8 @@ def hstrlen(c, argv):
     h = c.db.lookup_read(argv[1], RedisHash)
     if h is None:
         return 0
-    v = h.get(argv[2])
+    d = h.d
+    v = h.get(argv[2], c.server) if d is None else d.get(argv[2])
     return 0 if v is None else len(v)
 
 
@@ -242,7 +253,10 @@ def hstrlen(c, argv):
          args="key field")
 def hexists(c, argv):
     h = c.db.lookup_read(argv[1], RedisHash)
-    return 1 if h is not None and argv[2] in h else 0
+    if h is None:
+        return 0
+    d = h.d
+    return 1 if argv[2] in (h if d is None else d) else 0
 
 
 @command("hkeys", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0",
@@ -250,7 +264,7 @@ def hexists(c, argv):
          args="key", tips="nondeterministic_output_order")
 def hkeys(c, argv):
     h = c.db.lookup_read(argv[1], RedisHash)
-    return [] if h is None else list(h)
+    return [] if h is None else h.fields()
 
 
 @command("hvals", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0",
@@ -258,7 +272,7 @@ def hkeys(c, argv):
          args="key", tips="nondeterministic_output_order")
 def hvals(c, argv):
     h = c.db.lookup_read(argv[1], RedisHash)
-    return [] if h is None else list(h.values())
+    return [] if h is None else h.values()
 
 
 @command("hgetall", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0",
@@ -267,7 +281,10 @@ def hvals(c, argv):
          tips="nondeterministic_output_order")
 def hgetall(c, argv):
     h = c.db.lookup_read(argv[1], RedisHash)
-    return {} if h is None else dict(h)  # a map in RESP3, a flat array in RESP2
+    if h is None:
+        return {}
+    # A map in RESP3; in RESP2 the same flat array a dict gives, built in C.
+    return h.to_dict() if c.resp3 else h.flat()
 
 
 @command("hrandfield", arity=-2, flags="readonly", keys=(1, 1, 1), group="hash",
@@ -302,7 +319,7 @@ def hrandfield(c, argv):
             raise CommandError("ERR value is out of range")
         pairs = h.random_items(-count if count < 0 else 1, False)
     elif count >= size:
-        pairs = list(h.items())
+        pairs = h.items()
     else:
         pairs = h.random_items(count, True)
     if not withvalues:
@@ -349,14 +366,18 @@ def hscan(c, argv):
         i += 2
     if not h.ht:
         # A listpack is returned whole in one call, as Redis does.
-        cursor, fields = 0, list(h)
-    else:
-        cursor, fields = h.scan(cursor, count)
+        out = h.flat()
+        if pattern is not None:
+            match = glob_matcher(pattern)
+            out = [x for i in range(0, len(out), 2) if match(out[i]) for x in out[i:i + 2]]
+        return [b"0", out]
+    cursor, fields = h.scan(cursor, count)
     if pattern is not None:
         match = glob_matcher(pattern)
         fields = [f for f in fields if match(f)]
+    get = h.get
     out = []
     for f in fields:
         out.append(f)
-        out.append(h[f])
+        out.append(get(f))
     return [b"%d" % cursor, out]
