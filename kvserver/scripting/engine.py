@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from kvserver.connection import Client
     from kvserver.scripting.state import Scripting, ScriptRun
 
+# Commands Redis flags may_replicate (refused in read-only scripts like writes),
+# in case a declaration does not say so.
+_MAY_REPLICATE = frozenset(("publish", "spublish", "pfcount", "eval", "evalsha", "fcall"))
 _LOG_VERBOSITY = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3, "nothing": 4}
 
 
@@ -244,7 +247,7 @@ class LuaEngine:
                     return rejected(b"ERR Write commands are not allowed from read-only "
                                     b"scripts.", cmd)
                 run.write_dirty = True
-            elif run.read_only and "may_replicate" in cmd.flags:
+            elif run.read_only and ("may_replicate" in cmd.flags or cmd.name in _MAY_REPLICATE):
                 return rejected(b"ERR Write commands are not allowed from read-only scripts.",
                                 cmd)
             c = engine.client

@@ -42,7 +42,7 @@ local type, next, ipairs, rawget, rawset, rawequal, select, tostring, tonumber, 
       type, next, ipairs, rawget, rawset, rawequal, select, tostring, tonumber, error
 local setmetatable, getmetatable, pcall, xpcall, unpack, loadstring, load =
       setmetatable, getmetatable, pcall, xpcall, unpack, loadstring, load
-local sethook, getinfo = debug.sethook, debug.getinfo
+local sethook, getinfo, rawgetmetatable = debug.sethook, debug.getinfo, debug.getmetatable
 local format, sub, byte, find, gsub = string.format, string.sub, string.byte,
       string.find, string.gsub
 local concat = table.concat
@@ -192,7 +192,7 @@ W.setmetatable = function(...)
   local t, mt = ...
   if mt ~= nil and type(mt) ~= "table" then argerror(2, "nil or table expected") end
   if RO[t] then error("Attempt to modify a readonly table", 0) end
-  local old = getmetatable(t)
+  local old = rawgetmetatable(t)
   if old ~= nil and rawget(old, "__metatable") ~= nil then
     error("cannot change a protected metatable", 2)
   end
@@ -280,8 +280,9 @@ local function pcall_handler(e)
   return r
 end
 W.pcall = function(...)
-  checkany(1, ...)
   local n = select("#", ...)
+  -- Redis's pcall calls the `true` it pushed in place of a function
+  if n == 0 then return false, "attempt to call a boolean value" end
   if n == 1 then return pcall_result(xpcall((...), pcall_handler)) end
   local args = {...}
   return pcall_result(xpcall(function() return args[1](unpack(args, 2, n)) end,

@@ -216,59 +216,70 @@ class _Decoder:
             raise _ParseError(f"Found too many nested data structures ({self.depth}) at "
                               f"character {self.pos}")
 
-    def value(self, token):
-        tt = token[0]
-        if tt in (T_STRING, T_NUMBER, T_BOOLEAN):
-            return token[2]
-        if tt == T_NULL:
-            return self.null
-        if tt == T_OBJ_BEGIN:
-            return self.object()
-        if tt == T_ARR_BEGIN:
-            return self.array()
-        self.fail("value", token)
-
-    def object(self):
-        self.descend()
-        t = self.new_table()
+    def parse(self):
+        """The value at the start of the input (iterative: nesting is bounded
+        by decode_max_depth only)."""
+        stack: list[list] = []  # [table, is_object, key or next index]
         token = self.next_token()
-        if token[0] == T_OBJ_END:
-            self.depth -= 1
-            return t
         while True:
-            if token[0] != T_STRING:
-                self.fail("object key string", token)
-            key = token[2]
-            token = self.next_token()
-            if token[0] != T_COLON:
-                self.fail("colon", token)
-            t[key] = self.value(self.next_token())
-            token = self.next_token()
-            if token[0] == T_OBJ_END:
-                self.depth -= 1
-                return t
-            if token[0] != T_COMMA:
-                self.fail("comma or object end", token)
-            token = self.next_token()
+            tt = token[0]
+            if tt == T_STRING or tt == T_NUMBER or tt == T_BOOLEAN:
+                v = token[2]
+            elif tt == T_NULL:
+                v = self.null
+            elif tt == T_OBJ_BEGIN or tt == T_ARR_BEGIN:
+                self.descend()
+                t = self.new_table()
+                token = self.next_token()
+                if token[0] == (T_OBJ_END if tt == T_OBJ_BEGIN else T_ARR_END):
+                    self.depth -= 1
+                    v = t
+                elif tt == T_OBJ_BEGIN:
+                    stack.append([t, True, self.key(token)])
+                    token = self.next_token()
+                    continue
+                else:
+                    stack.append([t, False, 1])
+                    continue
+            else:
+                self.fail("value", token)
+            # v is complete: store it in its container, climbing while they end
+            while True:
+                if not stack:
+                    return v
+                frame = stack[-1]
+                t = frame[0]
+                t[frame[2]] = v
+                token = self.next_token()
+                if frame[1]:
+                    if token[0] == T_OBJ_END:
+                        self.depth -= 1
+                        stack.pop()
+                        v = t
+                        continue
+                    if token[0] != T_COMMA:
+                        self.fail("comma or object end", token)
+                    frame[2] = self.key(self.next_token())
+                else:
+                    if token[0] == T_ARR_END:
+                        self.depth -= 1
+                        stack.pop()
+                        v = t
+                        continue
+                    if token[0] != T_COMMA:
+                        self.fail("comma or array end", token)
+                    frame[2] += 1
+                token = self.next_token()
+                break
 
-    def array(self):
-        self.descend()
-        t = self.new_table()
-        token = self.next_token()
-        if token[0] == T_ARR_END:
-            self.depth -= 1
-            return t
-        i = 1
-        while True:
-            t[i] = self.value(token)
-            token = self.next_token()
-            if token[0] == T_ARR_END:
-                self.depth -= 1
-                return t
-            if token[0] != T_COMMA:
-                self.fail("comma or array end", token)
-            token = self.next_token()
-            i += 1
+    def key(self, token) -> bytes:
+        """An object key and the colon after it."""
+        if token[0] != T_STRING:
+            self.fail("object key string", token)
+        colon = self.next_token()
+        if colon[0] != T_COLON:
+            self.fail("colon", colon)
+        return token[2]
 
 
 class _EncodeError(Exception):
@@ -390,15 +401,12 @@ class Config:
         d = _Decoder(s, self._decode_max_depth, bool(self._decode_invalid_numbers),
                      self.new_table, NULL)
         try:
-            v = d.value(d.next_token())
+            v = d.parse()
             token = d.next_token()
             if token[0] != T_END:
                 d.fail("the end", token)
         except _ParseError as e:
             raise lua_error(str(e)) from None
-        except RecursionError:
-            raise lua_error(f"Found too many nested data structures ({d.depth}) at character "
-                            f"{d.pos}") from None
         return v
 
     new_table = None  # set per runtime

@@ -27,9 +27,10 @@ def make() -> dict:
     def error(msg):
         raise lua_error(msg)
 
-    def checkstring(args, i):
-        present = len(args) >= i
-        v = args[i - 1] if present else None
+    # b_pack pushes a nil after its arguments: the first missing one is "nil".
+    def checkstring(args, i, nil_after=False):
+        present = len(args) >= (i - 1 if nil_after else i)
+        v = args[i - 1] if len(args) >= i else None
         if v.__class__ is bytes:
             return v
         if v.__class__ in (int, float):
@@ -37,8 +38,8 @@ def make() -> dict:
         argerror(i, "string expected, got " + lua_typename(v, present))
 
     def checknumber(args, i):
-        present = len(args) >= i
-        v = args[i - 1] if present else None
+        present = len(args) >= i - 1
+        v = args[i - 1] if len(args) >= i else None
         n = tonumber(v)
         if n is None:
             argerror(i, "number expected, got " + lua_typename(v, present))
@@ -154,7 +155,7 @@ def make() -> dict:
                 out += b if h[0] == LITTLE else b[::-1]
                 continue
             if opt in b"cs":
-                s = checkstring(args, arg)
+                s = checkstring(args, arg, True)
                 arg += 1
                 if size == 0:
                     size = len(s)
