@@ -134,7 +134,7 @@ def call(c: "Client", cmd: CommandSpec, argv: list[bytes]) -> object:
     c.cmd = cmd
     tracking = c.tracking
     if tracking is not None:  # client-side caching (kvserver.tracking)
-        prev_tracking = srv.tracking.begin_call(c)
+        prev_tracking = srv.tracking.begin_call(c, cmd)
     t0 = perf_counter_ns()
     try:
         r = cmd.handler(c, argv)

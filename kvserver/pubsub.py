@@ -49,6 +49,7 @@ def _bulk(b: bytes) -> bytes:
     return b"$%d\r\n%s\r\n" % (len(b), b)
 
 
+_BODY = b"$%d\r\n%s\r\n$%d\r\n%s\r\n"  # channel and message, as bulk strings
 _MESSAGE2 = b"*3\r\n$7\r\nmessage\r\n"
 _MESSAGE3 = b">3\r\n$7\r\nmessage\r\n"
 _PMESSAGE2 = b"*4\r\n$8\r\npmessage\r\n"
@@ -142,13 +143,13 @@ class PubSub:
         body = None
         subs = self.channels.get(channel)
         if subs:
-            body = _bulk(channel) + _bulk(message)
+            body = _BODY % (len(channel), channel, len(message), message)
             n = self._deliver(subs, _MESSAGE2, _MESSAGE3, body)
         if self.patterns:
             for pattern, matches in self._matchers.items():
                 if matches(channel):
                     if body is None:
-                        body = _bulk(channel) + _bulk(message)
+                        body = _BODY % (len(channel), channel, len(message), message)
                     n += self._deliver(self.patterns[pattern], _PMESSAGE2, _PMESSAGE3,
                                        _bulk(pattern) + body)
         return n
@@ -157,7 +158,8 @@ class PubSub:
         subs = self.shard_channels.get(channel)
         if not subs:
             return 0
-        return self._deliver(subs, _SMESSAGE2, _SMESSAGE3, _bulk(channel) + _bulk(message))
+        return self._deliver(subs, _SMESSAGE2, _SMESSAGE3,
+                             _BODY % (len(channel), channel, len(message), message))
 
     def _deliver(self, subs: Subscribers, head2: bytes, head3: bytes, body: bytes) -> int:
         m2 = m3 = None

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from kvserver.server import Server
     from kvserver.table import CommandSpec
 
+# Script commands: the keys they declare are tracked when the script reads.
+_SCRIPT_COMMANDS = frozenset(("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"))
 _INVALIDATE3 = b">2\r\n$10\r\ninvalidate\r\n"
 _INVALIDATE2 = b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n"
 CHANNEL = b"__redis__:invalidate"
@@ -86,6 +88,8 @@ class Tracking:
         self.expiring = 0  # inside an expired key's deletion (no modifying client)
         self.hooked = False  # the databases call invalidate_key
         self._bcast_scheduled = False
+        self._readonly_specs: list[CommandSpec] | None = None
+        self._reads_before_script = 0
 
     # -- enabling and disabling -------------------------------------------------------
 
@@ -137,13 +141,15 @@ class Tracking:
 
     # -- around each command of a tracking client (dispatch.call) -------------------------
 
-    def begin_call(self, c: Client) -> Client | None:
+    def begin_call(self, c: Client, cmd: CommandSpec) -> Client | None:
         d = c.deferred_pushes
         if d is not None and not (c.in_exec or c.in_script):
             # Pushes caused by c's previous command of a pipeline: after its
             # reply, before this command's.
             c.out += d
             c.deferred_pushes = None
+        if cmd.name in _SCRIPT_COMMANDS:
+            self._reads_before_script = self._read_calls()
         prev = self.current
         self.current = c
         return prev
@@ -154,12 +160,28 @@ class Tracking:
         tr = c.tracking
         if tr is None:
             return
-        if cmd.is_readonly and not tr.bcast:
+        if cmd.name in _SCRIPT_COMMANDS:
+            # A script's declared keys are remembered if it ran a read command
+            # (Redis: trackingRememberKeys(script_caller) from the inner call).
+            if not tr.bcast and self._read_calls() != self._reads_before_script:
+                self.remember_keys(c, tr, cmd, argv)
+        elif cmd.is_readonly and not tr.bcast:
             self.remember_keys(c, tr, cmd, argv)
         # CLIENT CACHING holds for the next command (or transaction) only.
         if tr.caching and not c.in_exec and c.mstate is None and (
                 cmd.parent is None or cmd.parent.name != "client"):
             tr.caching = False
+
+    def _read_calls(self) -> int:
+        """How many read-only commands ran so far (only asked around the
+        scripts of tracking clients)."""
+        specs = self._readonly_specs
+        if specs is None:
+            from kvserver.table import all_commands
+
+            specs = self._readonly_specs = [
+                s for s in all_commands() if s.is_readonly and s.name not in _SCRIPT_COMMANDS]
+        return sum(s.calls for s in specs)
 
     def remember_keys(self, c: Client, tr: TrackingState, cmd: CommandSpec,
                       argv: list[bytes]) -> None:

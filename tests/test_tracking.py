@@ -359,6 +359,32 @@ def test_expired_keys_are_invalidated(cl):
     t.expect(1)
 
 
+@pytest.mark.skipif(b"eval" not in __import__("kvserver.table").table.TABLE,
+                    reason="scripting not available")
+def test_scripts_track_their_declared_keys_when_they_read(cl):
+    t, w = cl.new(resp3=True), cl.new()
+    cl.track(t)
+    w.check("MSET", "k1", "1", "k2", "1")
+    t.check("EVAL", "redis.call('set', 'k3', 'bar')", "2", "k1", "k2")  # no read: nothing
+    w.check("MSET", "k2", "2", "k1", "2")
+    t.nothing_pending()
+    t.check("EVAL", "redis.call('get', 'k3')", "2", "k1", "k2")  # a read: the declared keys
+    w.check("MSET", "k2", "3", "k1", "3")
+    t.expect(2)
+    t.check("EVAL_RO", "redis.call('ping')", "2", "k1", "k2")
+    w.check("MSET", "k2", "4", "k1", "4")
+    t.nothing_pending()
+    t.check("EVAL_RO", "redis.call('get', 'k1')", "2", "k1", "k2")
+    w.check("MSET", "k2", "5", "k1", "5")
+    t.expect(2)
+    # NOLOOP: what its own script writes is not announced to it.
+    cl.track(t, "NOLOOP")
+    t.check("GET", "k1")
+    t.check("EVAL", "return redis.call('set', KEYS[1], '2')", "1", "k1")
+    t.check("GET", "k1")
+    t.nothing_pending()
+
+
 def test_blocked_client_gets_invalidation_after_its_reply(cl):
     t, w = cl.new(resp3=True), cl.new()
     cl.track(t)
