@@ -79,17 +79,17 @@ class HookedDatabase(Database):
 
     def lookup_read(self, key: bytes, t: type) -> object | None:
         v = Database.lookup_read(self, key, t)
-        if v is None and "m" in event_flags(self.server).classes:
+        if v is None and self.server.notify_keymiss:
             self.server.notify_keyspace_event("m", "keymiss", key, self.id)
         return v
 
     def add(self, key: bytes, value: object) -> None:
         Database.add(self, key, value)
-        if "n" in event_flags(self.server).classes:
+        if self.server.notify_newkey:
             self.server.notify_keyspace_event("n", "new", key, self.id)
 
     def set(self, key: bytes, value: object, keepttl: bool = False) -> None:
-        if "n" not in event_flags(self.server).classes:
+        if not self.server.notify_newkey:
             Database.set(self, key, value, keepttl)
             return
         # Redis's setKey looks the key up for a write first (expiring it if
@@ -117,7 +117,9 @@ class HookedDatabase(Database):
 def update_db_hooks(srv: Server) -> None:
     """Give srv's databases the hooked class while m/n events or tracking need it."""
     classes = event_flags(srv).classes
-    want = "m" in classes or "n" in classes or srv.tracking.hooked
+    srv.notify_keymiss = "m" in classes
+    srv.notify_newkey = "n" in classes
+    want = srv.notify_keymiss or srv.notify_newkey or srv.tracking.hooked
     cls = HookedDatabase if want else Database
     for db in srv.dbs:
         if db.__class__ is not cls:
