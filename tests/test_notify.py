@@ -356,3 +356,27 @@ def test_random_sequences_like_redis(events, cmds, flags):
     events.flush()
     events.config(flags)
     events.check(*[_expand(c) for c in cmds])
+
+
+def test_resp3_pushes_inside_exec_like_redis(server, real_redis):
+    """A RESP3 client's own events during EXEC: Redis writes them inside the
+    EXEC array, each before the reply of the command that caused it."""
+    outs = []
+    for port in (server.port, real_redis):
+        c = RawClient(port=port)
+        c.execute("HELLO", "3")
+        c.execute("SELECT", "9")
+        c.execute("CONFIG", "SET", "notify-keyspace-events", "KEA")
+        c.execute("SUBSCRIBE", "__keyspace@9__:a")
+        for cmd in (("MULTI",), ("SET", "a", "1"), ("PUBLISH", "__keyspace@9__:a", "hi"),
+                    ("GET", "a"), ("DEL", "a")):
+            c.execute(*cmd)
+        c.send_raw(encode_command(["EXEC"]))
+        c.send_raw(encode_command(["PING"]))
+        raw = b""
+        while not raw.endswith(b"+PONG\r\n"):
+            raw += c.sock.recv(65536)
+        outs.append(raw)
+        c.execute("CONFIG", "SET", "notify-keyspace-events", "")
+        c.close()
+    assert outs[0] == outs[1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from kvserver import errors
 from kvserver.dispatch import call
 from kvserver.errors import CommandError
-from kvserver.resp import NULL_ARRAY, OK
+from kvserver.resp import NULL_ARRAY, OK, Raw, encode
 from kvserver.table import command
 
 
@@ -106,11 +106,19 @@ def exec_(c, argv):
     srv.begin_propagation_block()
     c.in_exec = True
     try:
+        out = c.out
         for cmd, qargv in queued:
             if not c.authenticated and not cmd.is_noauth:
                 r = CommandError(errors.NOAUTH)
             else:
+                n = len(out)
                 r = call(c, cmd, qargv)
+                if len(out) > n:
+                    # RESP3 pushes for this client (its own keyspace events,
+                    # messages it published to itself): Redis writes them
+                    # inside the EXEC array, before this command's reply.
+                    r = Raw(b"".join(out[n:]) + encode(r, c.resp3))
+                    del out[n:]
             replies.append(r)
     finally:
         c.in_exec = False
