@@ -38,7 +38,8 @@ def shebang_flags(body: bytes) -> tuple[int, int]:
     if not body.startswith(b"#!"):
         return EVAL_COMPAT, 0
     nl = body.find(b"\n")
-    if nl == -1:
+    nul = body.find(b"\0")
+    if nl == -1 or -1 < nul < nl:  # strchr() stops at a NUL byte
         raise CommandError("ERR Invalid script shebang")
     parts = split_args(body[:nl])
     if not parts:

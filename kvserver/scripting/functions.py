@@ -127,7 +127,8 @@ def parse_metadata(code: bytes) -> tuple[bytes, bytes, bytes]:
     if not code.startswith(b"#!"):
         raise FunctionError("Missing library metadata")
     nl = code.find(b"\n")
-    if nl == -1:
+    nul = code.find(b"\0")
+    if nl == -1 or -1 < nul < nl:  # strchr() stops at a NUL byte
         raise FunctionError("Invalid library metadata")
     parts = split_args(code[:nl])
     if not parts:
@@ -294,6 +295,13 @@ def dump(libs: Libraries) -> bytes:
     return bytes(out)
 
 
+def _load_string(payload: bytes, pos: int, error: str) -> tuple[bytes, int]:
+    try:
+        return rdb.decode_string(payload, pos)
+    except ValueError:
+        raise FunctionError(error) from None
+
+
 def restore(st: Scripting, payload: bytes) -> Libraries:
     """The libraries in a DUMP payload (not linked anywhere yet)."""
     if len(payload) < 10:
@@ -307,13 +315,21 @@ def restore(st: Scripting, payload: bytes) -> Libraries:
     while pos < end:
         t = payload[pos]
         pos += 1
-        if t not in (RDB_OPCODE_FUNCTION2, RDB_OPCODE_FUNCTION_PRE_GA):
+        if t == RDB_OPCODE_FUNCTION2:
+            code, pos = _load_string(payload, pos, "Failed loading library payload")
+        elif t == RDB_OPCODE_FUNCTION_PRE_GA:
+            # the format of 7.0 RC1/RC2: name, engine, optional description, code
+            name, pos = _load_string(payload, pos, "Failed loading library name")
+            engine, pos = _load_string(payload, pos, "Failed loading engine name")
+            try:
+                has_desc, _, pos = rdb.decode_length(payload, pos)
+            except ValueError:
+                raise FunctionError("Failed loading library description indicator") from None
+            if has_desc:
+                _, pos = _load_string(payload, pos, "Failed loading library description")
+            blob, pos = _load_string(payload, pos, "Failed loading library blob")
+            code = b"#!%s name=%s\n%s" % (_c(engine), _c(name), blob)
+        else:
             raise FunctionError("given type is not a function")
-        if t == RDB_OPCODE_FUNCTION_PRE_GA:
-            raise FunctionError("Pre-GA function format not supported")
-        try:
-            code, pos = rdb.decode_string(payload, pos)
-        except ValueError:
-            raise FunctionError("failed loading the given functions payload") from None
         create_library(st, code, False, new, timeout=0)
     return new

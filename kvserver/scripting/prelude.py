@@ -557,9 +557,10 @@ local function finish(ok, r, client_resp)
   return error_parts(r)
 end
 
+MTVIEW[G] = protect({__index = nonexistent})
+
 --@eval-begin
 H.__redis__err__handler = err_handler
-MTVIEW[G] = protect({__index = nonexistent})
 E.compile = function(body)
   if byte(body, 1) == 27 then return nil, binary_error("user_script") end
   return loadstring(body, "@user_script")
@@ -574,7 +575,6 @@ end
 --@eval-end
 
 --@function-begin
-MTVIEW[G] = protect({__index = protect(H)})
 -- FUNCTION LOAD runs library code with another view of the globals: only
 -- `redis` with register_function, log and the version fields.
 local LIBAPI = error_metatable({redis = protect(error_metatable(py.libredis))})
