@@ -13,7 +13,7 @@ def each_form(request, monkeypatch):
     """Runs a test as the server runs (hot hashes move to a dict), then with every small
     hash kept packed, so that consecutive commands on one key test the packed code too."""
     if request.param == "packed":
-        monkeypatch.setattr(hashmod.RedisHash, "_hit", lambda self, server: None)
+        monkeypatch.setattr(hashmod.RedisHash, "_promote", lambda self, server: None)
     return request.param
 
 
@@ -779,3 +779,15 @@ def test_packed_writes_that_would_hold_the_marker_move_to_a_dict():
             assert h.items() == list(want.items())
             assert all(h.get(k) == want[k] for k in want)
             h.d.clear()  # (a dict now; the packed form was never built with the marker)
+
+
+def test_from_items_encodes_as_redis_would():
+    items = [(b"f%d" % i, b"v" * i) for i in range(10)]
+    h = hashmod.RedisHash.from_items(items, _Config(512, 64))
+    assert h.lp is not None and h.items() == items and len(h) == 10
+    assert hashmod.RedisHash.from_items(items, _Config(9, 64)).encoding(None) == "hashtable"
+    assert hashmod.RedisHash.from_items(items, _Config(10, 8)).encoding(None) == "hashtable"
+    assert hashmod.RedisHash.from_items(items, _Config(10, 9)).encoding(None) == "listpack"
+    marked = hashmod.RedisHash.from_items([(b"a", b"\x880")] + items, _Config(512, 64))
+    assert marked.lp is None and marked.encoding(None) == "listpack"
+    assert len(hashmod.RedisHash.from_items([], _Config(512, 64))) == 0

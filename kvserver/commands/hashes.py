@@ -1,9 +1,12 @@
 """Hash commands (Redis's t_hash.c).
 
-A hash is a kvserver.types.hash.RedisHash (packed in one bytes object while
-listpack-encoded, a dict once a hash table); its set methods apply Redis's
-conversions (listpack -> hashtable, never back). A hash that
-loses its last field is deleted. HINCRBYFLOAT computes in long double like
+A hash is a kvserver.types.hash.RedisHash: a small listpack is packed in one
+bytes object, other hashes (and hot listpacks) are in a dict, `h.d`; the hot
+commands take the dict path inline and call the type's methods otherwise.
+Its set methods apply Redis's conversions (listpack -> hashtable, never
+back). The first access of a command passes the server along (get(f, srv),
+set(..., srv)): that is what counts towards making a packed hash hot. A hash
+that loses its last field is deleted. HINCRBYFLOAT computes in long double like
 INCRBYFLOAT (sharing its implementation) and is propagated as HSET with the
 result, so replicas never recompute it in their own precision.
 """
@@ -215,12 +218,10 @@ def hmget(c, argv):
     if h is None:
         return [None] * (len(argv) - 2)
     d = h.d
-    if d is None:
-        d = h  # packed: the first access counts towards making it hot
+    if d is None:  # packed: the first lookup counts towards making it hot
         out = [h.get(argv[2], c.server)]
-        if h.d is not None:
-            d = h.d
-        out += [d.get(f) for f in argv[3:]]
+        get = (h if h.d is None else h.d).get
+        out += [get(f) for f in argv[3:]]
         return out
     get = d.get
     return [get(f) for f in argv[2:]]
@@ -375,7 +376,7 @@ def hscan(c, argv):
     if pattern is not None:
         match = glob_matcher(pattern)
         fields = [f for f in fields if match(f)]
-    get = h.get
+    get = h.d.get
     out = []
     for f in fields:
         out.append(f)

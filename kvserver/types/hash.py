@@ -42,18 +42,17 @@ from __future__ import annotations
 import pickle
 import random
 from collections import deque
-from itertools import chain, islice
+from itertools import chain, count, islice
 from weakref import WeakKeyDictionary, ref
 
 _loads = pickle.loads
 _MARK = b"\x880"  # pickle NEWTRUE, POP: a no-op that starts every field
 _SHORT = 67  # "C", SHORT_BINBYTES: a one-byte length follows
-_MIN_PAIR = 6  # the smallest encoded field + value (both empty)
 _MAX_LEN = 0xFFFFFFFF  # BINBYTES' four-byte length
 
-PACK_MAX_BYTES = 2048  # larger listpacks stay dicts: a scan would cost too much
+PACK_MAX_BYTES = 1024  # larger listpacks stay dicts: scans would cost too much
 HOT_HASHES = 1024  # unpacked hot listpacks kept per server
-_HOT_EVERY = 256  # besides repeated hits, every 256th packed access unpacks
+_HOT_MASK = 255  # besides repeated hits, every 256th packed access unpacks
 
 # Encoded heads for lengths below 256, built once: the hot paths only index.
 _FHEAD = tuple(b"\x880C" + bytes((i,)) for i in range(256))
@@ -107,12 +106,21 @@ def _new_dict(items: object, ht: bool) -> _Dict:
     return d
 
 
+class _ConfigOnly:
+    """Stands for a server where only its config is needed (no hotness)."""
+
+    __slots__ = ("config",)
+
+    def __init__(self, config: object) -> None:
+        self.config = config
+
+
 # Per server (commands of several in-process servers run in their own
 # threads): weak references to the listpacks unpacked because they were hot,
 # oldest first (a deleted hash just drops out).
 _hot_queues: WeakKeyDictionary = WeakKeyDictionary()
 _last: object = None  # the packed hash accessed last
-_tick = 0
+_ticks = count(1)  # packed accesses (a C counter: the hot paths test it inline)
 
 
 class RedisHash:
@@ -126,6 +134,18 @@ class RedisHash:
         self.lp: bytes | None = b""
         self.n = 0
         self.d: _Dict | None = None
+
+    @classmethod
+    def from_items(cls, items, config) -> RedisHash:
+        """A hash holding (field, value) pairs (distinct fields), encoded as
+        Redis would encode it with `config`'s limits (for loaders)."""
+        h = cls()
+        argv = [b"HSET", b""]
+        for f, v in items:
+            argv += (f, v)
+        if len(argv) > 2:
+            h.set_many(argv, 2, _ConfigOnly(config), False)
+        return h
 
     def copy(self) -> RedisHash:
         h = RedisHash()
@@ -168,13 +188,17 @@ class RedisHash:
 
     def _hit(self, server: object) -> _Dict | None:
         """A command is about to use this packed hash: unpack it into a dict
-        (and return that) if it looks hot, else None."""
-        global _last, _tick
-        if self is not _last:
-            _last = self
-            _tick += 1
-            if _tick % _HOT_EVERY:
-                return None
+        (and return that) if it looks hot, else None. (get() and set() test
+        the same inline.)"""
+        global _last
+        if self is _last or not next(_ticks) & _HOT_MASK:
+            return self._promote(server)
+        _last = self
+        return None
+
+    def _promote(self, server: object) -> _Dict | None:
+        """Unpack this hot hash into a dict, and queue it to be packed again.
+        Returns the dict (the tests make it return None to keep hashes packed)."""
         d = self._unpack(False)
         q = _hot_queues.get(server)
         if q is None:
@@ -191,13 +215,17 @@ class RedisHash:
     def get(self, f: bytes, server: object = None) -> bytes | None:
         """The value of field f, or None. `server`: the command's server, when
         the access should count towards making the hash hot."""
+        global _last
         lp = self.lp
         if lp is None:
             return self.d.get(f)  # type: ignore[union-attr]
         if server is not None:
-            d = self._hit(server)
-            if d is not None:
-                return d.get(f)
+            if self is _last or not next(_ticks) & _HOT_MASK:
+                d = self._promote(server)
+                if d is not None:
+                    return d.get(f)
+            else:
+                _last = self
         n = len(f)
         if n < 256:
             p = lp.find(_FHEAD[n] + f)
@@ -256,8 +284,16 @@ class RedisHash:
         """hashTypeSet, with Redis's conversions: 1 if the field is new, else 0.
         `server`: the command's server (its config); `hit`: whether this
         access counts towards making the hash hot (once per command)."""
-        if self.lp is not None and (not hit or self._hit(server) is None):
-            return self._set_packed(f, v, server.config)
+        global _last
+        if self.lp is not None:
+            if not hit:
+                return self._set_packed(f, v, server.config)
+            if self is _last or not next(_ticks) & _HOT_MASK:
+                if self._promote(server) is None:
+                    return self._set_packed(f, v, server.config)
+            else:
+                _last = self
+                return self._set_packed(f, v, server.config)
         d = self.d
         n = len(d)  # type: ignore[arg-type]
         d[f] = v  # type: ignore[index]
@@ -312,8 +348,9 @@ class RedisHash:
         d[f] = v
         return len(d) - n
 
-    def set_many(self, argv: list[bytes], start: int, server) -> int:
-        """HSET's pairs argv[start:]: the number of new fields."""
+    def set_many(self, argv: list[bytes], start: int, server, hit: bool = True) -> int:
+        """HSET's pairs argv[start:]: the number of new fields. (`server`, `hit`:
+        as for set().)"""
         cfg = server.config
         lp = self.lp
         if lp is not None or not self.d.ht:  # type: ignore[union-attr]
@@ -323,7 +360,7 @@ class RedisHash:
                     self.d.ht = True  # type: ignore[union-attr]
                 else:
                     self._unpack(True)
-            elif lp is not None and self._hit(server) is None:
+            elif lp is not None and (not hit or self._hit(server) is None):
                 return self._set_many_packed(argv, start, cfg)
         d = self.d
         assert d is not None
