@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import lupa.lua51 as lupa
 
 from kvserver import REDIS_COMPAT_VERSION
+from kvserver import dispatch as dispatch_mod
 from kvserver.dispatch import arity_error, call, resolve_command
 from kvserver.errors import CommandError
 from kvserver.resp import NULL_ARRAY, Push, Raw, SetReply, Status, Verbatim, format_double
@@ -164,6 +165,7 @@ class LuaEngine:
         prelude = rt.eval("function(s) return assert(loadstring(s)) end")(_prelude_bytecode(flavour))
         self.api = prelude(py, flavour.encode())
         self._run = self.api.run
+        self._runv = self.api.runv
         self._compile = self.api.compile if flavour == "eval" else None
         rt.execute('collectgarbage("collect")')
 
@@ -181,11 +183,15 @@ class LuaEngine:
         r = self.api.load_library(code)
         return r if r.__class__ is tuple else (r,)
 
-    def run(self, fn, keys: list[bytes], args: list[bytes], client_resp: int):
-        tf = self._table_from
-        r = self._run(fn, tf(keys), tf(args), client_resp)
+    def run(self, fn, argv: list[bytes], nkeys: int, client_resp: int):
+        """Call fn with KEYS = argv[3:3+nkeys] and ARGV = the rest."""
+        if len(argv) < 200:
+            r = self._runv(fn, client_resp, nkeys, *argv[3:])
+        else:  # the Lua stack holds at most 8000 values
+            tf = self._table_from
+            r = self._run(fn, tf(argv[3:3 + nkeys]), tf(argv[3 + nkeys:]), client_resp)
         self.calls += 1
-        if self.calls % 50 == 0:  # as Redis: a small GC step every 50 calls
+        if not self.calls % 50:  # as Redis: a small GC step every 50 calls
             self.api.gc_step(50)
         return r
 
@@ -202,6 +208,7 @@ class LuaEngine:
         engine = self
         to_lua = self.to_lua
         table_from = self._table_from
+        by_spelling = dispatch_mod._BY_SPELLING
 
         def fail(text: bytes, ignore: bool):
             if raise_error:
@@ -221,23 +228,31 @@ class LuaEngine:
             if run is None:
                 raise table_error(b"ERR redis.call/pcall can only be called inside a script "
                                   b"invocation")
-            if not args:
-                return fail(b"ERR Please specify at least one argument for this redis lib call",
-                            False)
-            argv = []
             for a in args:
-                t = a.__class__
-                if t is bytes:
-                    argv.append(a)
-                elif t is int or t is float:
-                    argv.append(_num_arg(a))
-                else:
-                    return fail(b"ERR Lua redis lib command arguments must be strings or "
-                                b"integers", False)
-            cmd = resolve_command(argv)
-            if cmd.__class__ is not CommandSpec:
-                return rejected(b"ERR Unknown Redis command called from script", None)
-            if arity_error(cmd, argv) is not None:
+                if a.__class__ is not bytes:
+                    argv = []
+                    for a in args:
+                        t = a.__class__
+                        if t is bytes:
+                            argv.append(a)
+                        elif t is int or t is float:
+                            argv.append(_num_arg(a))
+                        else:
+                            return fail(b"ERR Lua redis lib command arguments must be strings "
+                                        b"or integers", False)
+                    break
+            else:
+                if not args:
+                    return fail(b"ERR Please specify at least one argument for this redis lib "
+                                b"call", False)
+                argv = list(args)
+            cmd = by_spelling.get(argv[0])
+            if cmd is None or cmd.subcommands:
+                cmd = resolve_command(argv)
+                if cmd.__class__ is not CommandSpec:
+                    return rejected(b"ERR Unknown Redis command called from script", None)
+            arity = cmd.arity
+            if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
                 return rejected(b"ERR Wrong number of args calling Redis command from script",
                                 cmd)
             if cmd.is_noscript and not getattr(srv, "script_disable_deny_script", False):

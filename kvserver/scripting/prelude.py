@@ -486,6 +486,9 @@ end
 
 -- (true, resp, errs) for the value a script returned.
 local function reply_of(v, client_resp)
+  local t = type(v)
+  if t == "number" then return true, ":" .. format("%d", v) .. "\r\n", nil end
+  if t == "string" then return true, "$" .. #v .. "\r\n" .. v .. "\r\n", nil end
   cresp = client_resp
   out, n, errs = {}, 0, nil
   conv(v, 2)
@@ -552,6 +555,21 @@ E.disarm_hook = function() sethook() end
 E.memory = function() return collectgarbage("count") * 1024 end
 E.gc_step = function(k) collectgarbage("step", k) end
 
+-- KEYS and ARGV from the arguments after nkeys (a short argument list comes
+-- as Lua arguments: cheaper than two tables built from Python).
+local function split_args(nkeys, ...)
+  if nkeys == 0 then return {}, {...} end
+  local keys = {...}
+  local n = select("#", ...)
+  if nkeys == n then return keys, {} end
+  local argv = {}
+  for i = nkeys + 1, n do
+    argv[i - nkeys] = keys[i]
+    keys[i] = nil
+  end
+  return keys, argv
+end
+
 local function finish(ok, r, client_resp)
   if ok then return reply_of(r, client_resp) end
   return error_parts(r)
@@ -567,6 +585,14 @@ E.compile = function(body)
 end
 E.run = function(f, keys, argv, client_resp)
   sresp = 2
+  rawset(H, "KEYS", keys)
+  rawset(H, "ARGV", argv)
+  local ok, r = xpcall(f, err_handler)
+  return finish(ok, r, client_resp)
+end
+E.runv = function(f, client_resp, nkeys, ...)
+  sresp = 2
+  local keys, argv = split_args(nkeys, ...)
   rawset(H, "KEYS", keys)
   rawset(H, "ARGV", argv)
   local ok, r = xpcall(f, err_handler)
@@ -609,6 +635,12 @@ E.load_library = function(code)
 end
 E.run = function(f, keys, argv, client_resp)
   sresp = 2
+  local ok, r = xpcall(function() return f(keys, argv) end, err_handler)
+  return finish(ok, r, client_resp)
+end
+E.runv = function(f, client_resp, nkeys, ...)
+  sresp = 2
+  local keys, argv = split_args(nkeys, ...)
   local ok, r = xpcall(function() return f(keys, argv) end, err_handler)
   return finish(ok, r, client_resp)
 end

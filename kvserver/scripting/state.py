@@ -127,10 +127,14 @@ class Scripting:
     def run(self, c: Client, engine: LuaEngine, fn, name: bytes, argv: list[bytes],
             nkeys: int, flags: int, ro: bool, is_eval: bool):
         """Run fn with KEYS/ARGV from argv[3:]; returns the reply value."""
-        compat = bool(flags & EVAL_COMPAT)
-        if not compat and not flags & NO_WRITES and ro:
+        if flags & EVAL_COMPAT:
+            read_only = ro
+        elif flags & NO_WRITES:
+            read_only = True
+        elif ro:
             return CommandError("ERR Can not execute a script with write flag using *_ro command.")
-        read_only = ro or (not compat and bool(flags & NO_WRITES))
+        else:
+            read_only = False
         run = ScriptRun(c, engine, name, is_eval, read_only, argv)
         srv = self.server
         sc = engine.client
@@ -138,18 +142,22 @@ class Scripting:
         sc.resp3 = False
         frozen = srv.frozen_ms
         srv.frozen_ms = srv.now_ms()
-        srv.begin_propagation_block()
+        # (without consumers there is nothing to collect: skip the block)
+        block = bool(srv.propagation_consumers)
+        if block:
+            srv.begin_propagation_block()
         self.current = run
         engine.run_ctx = run
         try:
-            res = engine.run(fn, argv[3:3 + nkeys], argv[3 + nkeys:], 3 if c.resp3 else 2)
+            res = engine.run(fn, argv, nkeys, 3 if c.resp3 else 2)
         except Exception as e:  # noqa: BLE001 -- a Lua error outside the script's pcall
             res = (False, b"ERR " + str(e).encode("utf-8", "replace"), None, None, False)
         finally:
             self.current = None
             engine.run_ctx = None
             sc.resp3 = False
-            srv.end_propagation_block()
+            if block:
+                srv.end_propagation_block()
             srv.frozen_ms = frozen
             if run.timed_out:
                 from kvserver.scripting import busy
@@ -157,6 +165,8 @@ class Scripting:
                 busy.leave(self, run)
             if run.killed:
                 engine.arm_hook()
+        if res[0] is True and res[2] is None:
+            return Raw(res[1])
         return self._reply(c, res, name)
 
     def _reply(self, c: Client, res: tuple, name: bytes):
