@@ -95,9 +95,11 @@ def pat_len(ele: bytes) -> tuple[int, int]:
 
 
 # -- sparse opcodes --------------------------------------------------------------------------
-# An opcode is kept as the bytes object of its 1 or 2 bytes (a lone XZERO byte
-# is a string cut inside its last opcode: Redis reads the NUL after the string
-# as its second byte).
+# An opcode is kept as the bytes object of its 1 or 2 bytes. A lone XZERO byte
+# is a (corrupted) string cut inside its last opcode: Redis then reads the byte
+# after the string, `tail`, as the second one. That byte is the string's NUL
+# terminator, except right after hllSparseSet split such a cut opcode: the new
+# opcodes are written from its position and their last byte lands past the end.
 
 _VAL = [[b""] * 5] + [[b""] + [bytes([((v - 1) << 2 | (n - 1)) | 0x80]) for n in range(1, 5)]
                       for v in range(1, 33)]
@@ -111,12 +113,12 @@ def _zero_op(n: int) -> bytes:
     return bytes((n - 1,))
 
 
-def op_span(op: bytes) -> int:
+def op_span(op: bytes, tail: int = 0) -> int:
     b = op[0]
     if b & 0x80:
         return (b & 3) + 1
     if b & 0x40:
-        return ((b & 0x3F) << 8 | (op[1] if len(op) > 1 else 0)) + 1
+        return ((b & 0x3F) << 8 | (op[1] if len(op) > 1 else tail)) + 1
     return (b & 0x3F) + 1
 
 
@@ -135,7 +137,7 @@ def parse_sparse(body: bytes) -> list[bytes]:
     return ops
 
 
-def decode_sparse(ops: list[bytes]) -> bytearray | None:
+def decode_sparse(ops: list[bytes], tail: int = 0) -> bytearray | None:
     """The registers of a sparse HLL as hllSparseToDense reads them; None if corrupt."""
     regs = bytearray(REGISTERS)
     i = 0
@@ -148,11 +150,11 @@ def decode_sparse(ops: list[bytes]) -> bytearray | None:
             regs[i:i + n] = _RUN[((b >> 2) & 0x1F) + 1][n]
             i += n
         else:
-            i += op_span(op)
+            i += op_span(op, tail)
     return regs if i == REGISTERS else None
 
 
-def sparse_histogram(ops: list[bytes]) -> tuple[list[int], bool]:
+def sparse_histogram(ops: list[bytes], tail: int = 0) -> tuple[list[int], bool]:
     """(register histogram, valid) as hllSparseRegHisto computes them."""
     hist = [0] * 64
     total = 0
@@ -162,13 +164,13 @@ def sparse_histogram(ops: list[bytes]) -> tuple[list[int], bool]:
             n = (b & 3) + 1
             hist[((b >> 2) & 0x1F) + 1] += n
         else:
-            n = op_span(op)
+            n = op_span(op, tail)
             hist[0] += n
         total += n
     return hist, total == REGISTERS
 
 
-def decode_text(ops: list[bytes]) -> bytes:
+def decode_text(ops: list[bytes], tail: int = 0) -> bytes:
     """PFDEBUG DECODE's text."""
     parts = []
     for op in ops:
@@ -176,7 +178,7 @@ def decode_text(ops: list[bytes]) -> bytes:
         if b & 0x80:
             parts.append(b"v:%d,%d" % (((b >> 2) & 0x1F) + 1, (b & 3) + 1))
         elif b & 0x40:
-            parts.append(b"Z:%d" % op_span(op))
+            parts.append(b"Z:%d" % op_span(op, tail))
         else:
             parts.append(b"z:%d" % op_span(op))
     return b" ".join(parts)
@@ -257,11 +259,16 @@ def registers_max(a: bytes, b: bytes) -> bytes:
 
 
 def histogram(regs: bytes) -> list[int]:
+    """How many registers hold each value (counting upwards until all are seen)."""
+    regs = bytes(regs)
     hist = [0] * 64
-    top = max(regs)
-    for v in range(1, top + 1):
-        hist[v] = regs.count(v)
-    hist[0] = REGISTERS - sum(hist)
+    left = REGISTERS - regs.count(0)
+    hist[0] = REGISTERS - left
+    v = 1
+    while left:
+        n = hist[v] = regs.count(v)
+        left -= n
+        v += 1
     return hist
 
 
@@ -305,7 +312,7 @@ def estimate(hist: list[int]) -> int:
         z += hist[j]
         z *= 0.5
     z += m * _sigma(hist[0] / m)
-    e = ALPHA_INF * m * m / z
+    e = ALPHA_INF * m * m / z if z else math.inf  # C divides by zero to inf
     if e != e or e >= 9223372036854775808.0:
         return 1 << 63  # llroundl cannot represent it: LLONG_MIN
     f = math.floor(e)
@@ -347,10 +354,11 @@ class State:
     each covers), `nbytes` the string's length. Dense: `dense`, the whole value
     as a bytearray. Both: `regs` (one byte per register) and `hist` when
     computed, kept up to date by `set`; `valid` False for a sparse value whose
-    opcodes do not cover exactly 16384 registers."""
+    opcodes do not cover exactly 16384 registers; `tail` the byte Redis would
+    find after the string (see "sparse opcodes" above)."""
 
     __slots__ = ("value", "encoding", "header", "ops", "firsts", "nbytes", "dense",
-                 "regs", "hist", "valid")
+                 "regs", "hist", "valid", "tail")
 
     def __init__(self, v: bytes) -> None:
         self.value = v
@@ -358,18 +366,11 @@ class State:
         self.regs: bytearray | None = None
         self.hist: list[int] | None = None
         self.valid = True
+        self.tail = 0
         if self.encoding == SPARSE:
             self.header = bytearray(v[:HDR_SIZE])
             self.ops = parse_sparse(v[HDR_SIZE:])
-            firsts = []
-            first = 0
-            for op in self.ops:
-                firsts.append(first)
-                first += op_span(op)
-            self.firsts = firsts
-            # Covering exactly 16384 registers is all hllSparseRegHisto and
-            # hllMerge check (it also rules out a VAL running past the end).
-            self.valid = first == REGISTERS
+            self._index()
             self.nbytes = len(v)
             self.dense = None
         else:
@@ -385,7 +386,7 @@ class State:
             if self.dense is not None:
                 self.regs = decode_dense(bytes(self.dense[HDR_SIZE:]))
             else:
-                regs = decode_sparse(self.ops)
+                regs = decode_sparse(self.ops, self.tail)
                 if regs is None:
                     raise Corrupted
                 self.regs = regs
@@ -396,7 +397,7 @@ class State:
             if self.dense is not None:
                 self.hist = histogram(self.registers())
             else:
-                hist, valid = sparse_histogram(self.ops)
+                hist, valid = sparse_histogram(self.ops, self.tail)
                 if not valid:
                     raise Corrupted
                 self.hist = hist
@@ -438,6 +439,15 @@ class State:
         return self._sparse_set(index, count, max_bytes)
 
     def _sparse_set(self, index: int, count: int, max_bytes: int) -> int:
+        tail = self.tail
+        r = self._sparse_update(index, count, max_bytes)
+        if self.tail != tail and self.dense is None:
+            ops = self.ops
+            if ops and len(ops[-1]) == 1 and ops[-1][0] & 0xC0 == 0x40:
+                self._recheck()  # the cut last opcode now spans differently
+        return r
+
+    def _sparse_update(self, index: int, count: int, max_bytes: int) -> int:
         if count > SPARSE_VAL_MAX_VALUE:
             return self._promote_and_set(index, count)
         ops = self.ops
@@ -460,7 +470,7 @@ class State:
                 return self._updated(i, index, old, count)
             xzero = False
         else:
-            runlen = op_span(op)
+            runlen = op_span(op, self.tail)
             if index > first + runlen - 1:
                 return -1
             old = 0
@@ -487,12 +497,17 @@ class State:
         truncated = xzero and len(op) == 1
         if truncated:
             # The string ended inside this XZERO: the new sequence, written from
-            # its position, is cut to the string's new length (one byte short).
+            # its position, is cut to the string's new length (one byte short);
+            # its last byte is left just past the end.
             if len(seq[-1]) == 2:
+                self.tail = seq[-1][1]
                 seq[-1] = seq[-1][:1]
             else:
+                self.tail = seq[-1][0]
                 seq.pop()
                 seqfirsts.pop()
+        else:
+            self.tail = 0  # sdsIncrLen rewrote the terminator
         ops[i:i + 1] = seq
         firsts[i:i + 1] = seqfirsts
         self.nbytes += delta
@@ -523,21 +538,29 @@ class State:
                         del ops[j + 1]
                         del firsts[j + 1]
                         self.nbytes -= 1
+                        self.tail = 0
                         continue
             j += 1
         self.header[15] |= 0x80
         self._changed(index, old, count)
         return 1
 
-    def _recheck(self) -> None:
-        """Recompute what a cut opcode may have changed (corrupted values only)."""
-        first = 0
+    def _index(self) -> None:
+        """Compute `firsts` and `valid` from the opcodes."""
         firsts = []
+        first = 0
+        tail = self.tail
         for op in self.ops:
             firsts.append(first)
-            first += op_span(op)
+            first += op_span(op, tail)
         self.firsts = firsts
+        # Covering exactly 16384 registers is all hllSparseRegHisto and
+        # hllMerge check (it also rules out a VAL running past the end).
         self.valid = first == REGISTERS
+
+    def _recheck(self) -> None:
+        """Recompute what a cut opcode may have changed (corrupted values only)."""
+        self._index()
         self.regs = None
         self.hist = None
 
@@ -545,7 +568,7 @@ class State:
         """hllSparseToDense: False if the sparse value is corrupted."""
         if self.dense is not None:
             return True
-        regs = decode_sparse(self.ops)
+        regs = decode_sparse(self.ops, self.tail)
         if regs is None:
             return False
         hdr = self.header
@@ -606,9 +629,8 @@ def checkout(v: bytes) -> State:
 
 
 def checkin(st: State, v: bytes) -> None:
-    """Cache st as the decoded form of value v (valid HLLs only)."""
-    if not st.valid:
-        return
+    """Cache st as the decoded form of value v. (Corrupted values are cached
+    too: their `tail` byte exists only in their state.)"""
     st.value = v
     cache = _CACHE
     cache[id(v)] = st

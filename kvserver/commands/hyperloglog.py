@@ -39,11 +39,15 @@ def _signed(card: int) -> int:
     return card - (1 << 64) if card >> 63 else card
 
 
-def _registers(st: hll.State) -> bytearray:
+def _registers(v: bytes) -> bytearray:
+    """The registers of HLL value v (INVALIDOBJ if corrupted)."""
+    st = hll.checkout(v)
     try:
         return st.registers()
     except hll.Corrupted:
         raise CommandError(hll.ERR_INVALID) from None
+    finally:
+        hll.checkin(st, v)
 
 
 @command("pfadd", arity=-2, flags="write denyoom fast", keys=(1, 1, 1), group="hyperloglog",
@@ -68,7 +72,9 @@ def pfadd(c, argv):
             updated += 1
         elif r < 0:
             if updated:  # Redis changed the value in place up to here
-                c.db.set(key, st.serialize(), keepttl=True)
+                v = st.serialize()
+                c.db.set(key, v, keepttl=True)
+            hll.checkin(st, v)
             raise CommandError(hll.ERR_INVALID)
     if not updated:
         hll.checkin(st, v)
@@ -101,9 +107,7 @@ def pfcount(c, argv):
             v = _hll_value(c, key)
             if v is None:
                 continue
-            st = hll.checkout(v)
-            regs = _registers(st)
-            hll.checkin(st, v)
+            regs = _registers(v)
             mx = bytes(regs) if mx is None else hll.registers_max(mx, regs)
         if mx is None:
             return 0
@@ -119,6 +123,7 @@ def pfcount(c, argv):
     try:
         hist = st.histogram()
     except hll.Corrupted:
+        hll.checkin(st, v)
         raise CommandError(hll.ERR_INVALID) from None
     card = hll.estimate(hist)
     st.set_card(card)
@@ -141,10 +146,7 @@ def pfmerge(c, argv):
             continue
         if v[4] == hll.DENSE:
             use_dense = True
-        st = hll.checkout(v)
-        regs = _registers(st)
-        hll.checkin(st, v)
-        mx = hll.registers_max(mx, regs)
+        mx = hll.registers_max(mx, _registers(v))
     key = argv[1]
     d = c.db.lookup_write(key, bytes)
     st = hll.checkout(hll.EMPTY if d is None else d)
@@ -187,7 +189,9 @@ def pfdebug(c, argv):
     if sub == b"decode":
         if v[4] != hll.SPARSE:
             raise CommandError(ERR_NOT_SPARSE)
-        return hll.decode_text(hll.parse_sparse(v[hll.HDR_SIZE:]))
+        st = hll.checkout(v)
+        hll.checkin(st, v)
+        return hll.decode_text(st.ops, st.tail)
     if sub == b"encoding":
         return _DENSE if v[4] == hll.DENSE else _SPARSE
     name = argv[1].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
