@@ -25,9 +25,7 @@ from typing import TYPE_CHECKING
 import hiredis
 
 from kvserver import protocol
-# Client input goes through this module's `dispatch`: kvserver.scripting.busy
-# replaces it while a script runs past busy-reply-threshold (BUSY replies).
-from kvserver.dispatch import dispatch
+from kvserver.dispatch import dispatch  # swapped while a script is busy: scripting.busy
 from kvserver.resp import NOREPLY, encode
 
 if TYPE_CHECKING:
