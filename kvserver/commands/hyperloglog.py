@@ -136,7 +136,7 @@ def pfcount(c, argv):
 @command("pfmerge", arity=-2, flags="write denyoom", keys=(1, -1, 1), group="hyperloglog",
          since="2.8.9", summary="Merge N different HyperLogLogs into a single one.",
          complexity="O(N) to merge N HyperLogLogs, but with high constant times.",
-         args="destkey [sourcekey...]")
+         args="destkey sourcekey...")
 def pfmerge(c, argv):
     mx = bytes(hll.REGISTERS)
     use_dense = False
