@@ -79,6 +79,16 @@ class Database:
         stats.keyspace_hits += 1
         return v
 
+    def lookup_read_any(self, key: bytes) -> object | None:
+        """The value at key, of any type, for a read (Redis's lookupKeyRead):
+        lazy expiry and the keyspace hit/miss statistics, no type check."""
+        v = self.lookup(key)
+        if v is None:
+            self.stats.keyspace_misses += 1
+        else:
+            self.stats.keyspace_hits += 1
+        return v
+
     def lookup_write(self, key: bytes, t: type) -> object | None:
         """The value at key for a write, or None. Raises WRONGTYPE for another type."""
         v = self.data.get(key)

@@ -83,6 +83,12 @@ class HookedDatabase(Database):
             self.server.notify_keyspace_event("m", "keymiss", key, self.id)
         return v
 
+    def lookup_read_any(self, key: bytes) -> object | None:
+        v = Database.lookup_read_any(self, key)
+        if v is None and self.server.notify_keymiss:
+            self.server.notify_keyspace_event("m", "keymiss", key, self.id)
+        return v
+
     def add(self, key: bytes, value: object) -> None:
         Database.add(self, key, value)
         if self.server.notify_newkey:

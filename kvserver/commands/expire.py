@@ -114,7 +114,7 @@ def pexpireat(c, argv):
 
 def _ttl_generic(c, key: bytes, ms: bool, absolute: bool) -> int:
     db = c.db
-    if db.lookup(key) is None:
+    if db.lookup_read_any(key) is None:
         return -2
     when = db.get_expire(key)
     if when is None:

@@ -56,7 +56,7 @@ def unlink(c, argv):
          complexity="O(N) where N is the number of keys to check.", args="key...", tips="request_policy:multi_shard response_policy:agg_sum")
 def exists(c, argv):
     db = c.db
-    return sum(1 for key in argv[1:] if db.lookup(key) is not None)
+    return sum(1 for key in argv[1:] if db.lookup_read_any(key) is not None)
 
 
 @command("touch", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic",
@@ -65,14 +65,14 @@ def exists(c, argv):
          complexity="O(N) where N is the number of keys that will be touched.", args="key...", tips="request_policy:multi_shard response_policy:agg_sum")
 def touch(c, argv):
     db = c.db
-    return sum(1 for key in argv[1:] if db.lookup(key) is not None)
+    return sum(1 for key in argv[1:] if db.lookup_read_any(key) is not None)
 
 
 @command("type", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic",
          since="1.0.0", summary="Determine the type stored at key",
          complexity="O(1)", args="key")
 def type_(c, argv):
-    v = c.db.lookup(argv[1])
+    v = c.db.lookup_read_any(argv[1])
     return Status(b"none" if v is None else type_name(v).encode())
 
 
@@ -263,7 +263,7 @@ def copy(c, argv):
         i += 1
     if src == dst and dst_db is c.db:
         raise CommandError(errors.SAME_OBJECT)
-    v = c.db.lookup(src)
+    v = c.db.lookup_read_any(src)
     if v is None:
         return 0
     if dst_db.lookup(dst) is not None:

@@ -29,17 +29,6 @@ from kvserver.types.zset import ZSet
 ERR_NOT_DOUBLE = "ERR One or more scores can't be converted into double"
 
 
-def _lookup_read_any(c, key: bytes):
-    """lookupKeyRead: any type, counting keyspace hits and misses."""
-    v = c.db.lookup(key)
-    stats = c.server.stats
-    if v is None:
-        stats.keyspace_misses += 1
-    else:
-        stats.keyspace_hits += 1
-    return v
-
-
 def lookup_by_pattern(c, pattern: bytes, subst: bytes) -> bytes | None:
     """The string (or hash field) a BY/GET pattern names for one element."""
     if pattern == b"#":
@@ -53,7 +42,7 @@ def lookup_by_pattern(c, pattern: bytes, subst: bytes) -> bytes | None:
     if f >= 0 and f + 2 < len(pattern):
         field = pattern[f + 2:]
         end = f
-    o = _lookup_read_any(c, pattern[:p] + subst + pattern[p + 1:end])
+    o = c.db.lookup_read_any(pattern[:p] + subst + pattern[p + 1:end])
     if o is None:
         return None
     if field is not None:
@@ -200,7 +189,7 @@ def sort_generic(c, argv: list[bytes], readonly: bool):
             raise CommandError(errors.SYNTAX)
         j += 1
 
-    val = _lookup_read_any(c, argv[1])
+    val = c.db.lookup_read_any(argv[1])
     cls = val.__class__
     if val is not None and cls is not RedisSet and cls is not RedisList and cls is not ZSet:
         raise CommandError(errors.WRONGTYPE)

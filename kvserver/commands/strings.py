@@ -252,17 +252,10 @@ def getset(c, argv):
          tips="request_policy:multi_shard")
 def mget(c, argv):
     db = c.db
-    stats = c.server.stats
     out = []
     for key in argv[1:]:
-        v = db.lookup(key)
-        if v is None:
-            stats.keyspace_misses += 1
-        else:
-            stats.keyspace_hits += 1
-            if v.__class__ is not bytes:
-                v = None
-        out.append(v)
+        v = db.lookup_read_any(key)
+        out.append(v if v.__class__ is bytes else None)
     return out
 
 
@@ -680,16 +673,7 @@ def _lcs_rows(a: bytes, b: bytes) -> list[int]:
          args="key1:key key2:key [LEN] [IDX] [MINMATCHLEN len:integer] [WITHMATCHLEN]")
 def lcs(c, argv):
     db = c.db
-    stats = c.server.stats
-    vals = []
-    for key in argv[1:3]:
-        v = db.lookup(key)
-        if v is None:
-            stats.keyspace_misses += 1
-        else:
-            stats.keyspace_hits += 1
-        vals.append(v)
-    a, b = vals
+    a, b = db.lookup_read_any(argv[1]), db.lookup_read_any(argv[2])
     if (a is not None and a.__class__ is not bytes) or (b is not None and b.__class__ is not bytes):
         raise CommandError(errors.LCS_NOT_STRING)
     a = a or b""

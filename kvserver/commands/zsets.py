@@ -991,16 +991,14 @@ def zsetop_generic(c, argv: list[bytes], at: int, dst: bytes | None, op: str,
     if setnum > len(argv) - (at + 1):
         raise CommandError(errors.SYNTAX)
     db = c.db
-    stats = c.server.stats
+    # Redis reads the sources with lookupKeyWrite for the STORE forms (no
+    # statistics, no keymiss event) and lookupKeyRead otherwise.
+    lookup = db.lookup if dst is not None else db.lookup_read_any
     srcs = []
     for k in argv[at + 1:at + 1 + setnum]:
-        v = db.lookup(k)
-        if v is None:
-            stats.keyspace_misses += 1
-        else:
-            if v.__class__ is not ZSet and v.__class__ is not RedisSet:
-                raise CommandError(errors.WRONGTYPE)
-            stats.keyspace_hits += 1
+        v = lookup(k)
+        if v is not None and v.__class__ is not ZSet and v.__class__ is not RedisSet:
+            raise CommandError(errors.WRONGTYPE)
         srcs.append(v)
     weights = [1.0] * setnum
     agg = 0
