@@ -47,7 +47,7 @@ class ScriptRun:
     """The script running now (Redis's scriptRunCtx)."""
 
     __slots__ = ("caller", "engine", "name", "is_eval", "read_only", "write_dirty",
-                 "start", "timed_out", "killed", "repl", "argv")
+                 "start", "timed_out", "killed", "kill_logged", "repl", "argv")
 
     def __init__(self, caller: Client, engine: LuaEngine, name: bytes, is_eval: bool,
                  read_only: bool, argv: list[bytes]) -> None:
@@ -60,6 +60,7 @@ class ScriptRun:
         self.start = time.monotonic()
         self.timed_out = False
         self.killed = False
+        self.kill_logged = False
         self.repl = 3  # REPL_ALL
         self.argv = argv
 
@@ -227,6 +228,9 @@ class Scripting:
 
         busy.process_events(self, run)
         if run.killed:
+            if not run.kill_logged:
+                run.kill_logged = True
+                self.server.log_warning("Lua script killed by user with SCRIPT KILL.")
             return b"ERR Script killed by user with SCRIPT KILL..."
         return None
 
