@@ -90,7 +90,13 @@ def pack(pairs) -> bytes | None:
             return None
         n += 1
     lp = b"".join(parts)
-    return lp if lp.count(_MARK) == n else None
+    return lp if _clean(lp, n) else None
+
+
+def _clean(lp: bytes, n: int) -> bool:
+    """Whether the marker occurs in lp only at its n field starts."""
+    # Counting one byte is quicker, and enough for data without byte 0x88.
+    return lp.count(b"\x88") == n or lp.count(_MARK) == n
 
 
 class _Dict(dict):
@@ -351,8 +357,13 @@ class RedisHash:
     def set_many(self, argv: list[bytes], start: int, server, hit: bool = True) -> int:
         """HSET's pairs argv[start:]: the number of new fields. (`server`, `hit`:
         as for set().)"""
+        global _last
         cfg = server.config
         lp = self.lp
+        if lp is not None and not self.n and self._pack_new(argv, start, cfg):
+            if hit:
+                _last = self
+            return self.n
         if lp is not None or not self.d.ht:  # type: ignore[union-attr]
             if max(map(len, islice(argv, start, None))) > cfg.hash_max_listpack_value:
                 # hashTypeTryConversion: before any field is written.
@@ -371,13 +382,38 @@ class RedisHash:
             d.ht = True
         return len(d) - before
 
+    def _pack_new(self, argv: list[bytes], start: int, cfg) -> bool:
+        """A new hash: pack HSET's pairs in one go (the usual way to load a
+        hash) if they are distinct, short and clean; else False."""
+        maxv = cfg.hash_max_listpack_value
+        if maxv > 135:  # (from 136 on, a length byte can make the marker)
+            maxv = 135
+        parts: list[bytes] = []
+        for i in range(start, len(argv), 2):
+            f = argv[i]
+            v = argv[i + 1]
+            nf = len(f)
+            nv = len(v)
+            if nf > maxv or nv > maxv:
+                return False
+            parts += (_FHEAD[nf], f, _VHEAD[nv], v)
+        n = (len(argv) - start) >> 1
+        if n > cfg.hash_max_listpack_entries or len(set(argv[start::2])) != n:
+            return False
+        lp = b"".join(parts)
+        if len(lp) > PACK_MAX_BYTES or not _clean(lp, n):
+            return False
+        self.lp = lp
+        self.n = n
+        return True
+
     def _set_many_packed(self, argv: list[bytes], start: int, cfg) -> int:
         # Updates go in place; new fields are appended together, in the order
         # they first appear (a field given twice keeps its last value).
         before = self.n
         new: dict[bytes, bytes] = {}
         d = None
-        if not before:  # a new hash
+        if not before:  # a new hash (that _pack_new could not take)
             new = dict(zip(argv[start::2], argv[start + 1::2], strict=True))
             start = len(argv)
         for i in range(start, len(argv), 2):
