@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from kvserver.errors import CommandError
 from kvserver.resp import Raw
+from kvserver.scripting import busy
 
 if TYPE_CHECKING:
     from kvserver.connection import Client
@@ -161,8 +162,6 @@ class Scripting:
                 srv.end_propagation_block()
             srv.frozen_ms = frozen
             if run.timed_out:
-                from kvserver.scripting import busy
-
                 busy.leave(self, run)
             if run.killed:
                 engine.arm_hook()
@@ -221,11 +220,7 @@ class Scripting:
             threshold = self.server.config.busy_reply_threshold
             if threshold <= 0 or (time.monotonic() - run.start) * 1000 < threshold:
                 return None
-            from kvserver.scripting import busy
-
             busy.enter(self, run)
-        from kvserver.scripting import busy
-
         busy.process_events(self, run)
         if run.killed:
             if not run.kill_logged:
