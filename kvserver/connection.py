@@ -54,7 +54,7 @@ class Client(asyncio.Protocol):
 
     is_internal = False
 
-    def __init__(self, server: "Server") -> None:
+    def __init__(self, server: Server) -> None:
         self.server = server
         self.id = server.next_client_id()
         self.transport: asyncio.Transport | None = None

@@ -69,7 +69,7 @@ def resolve_command(argv: list[bytes]) -> CommandSpec | CommandError:
     return cmd
 
 
-def dispatch(c: "Client", argv: list[bytes]) -> object:
+def dispatch(c: Client, argv: list[bytes]) -> object:
     """Check and run one command for client c; returns its reply value."""
     cmd = _BY_SPELLING.get(argv[0])
     if cmd is None or cmd.subcommands or (cmd.arity != len(argv) and (
@@ -115,7 +115,7 @@ def dispatch(c: "Client", argv: list[bytes]) -> object:
     return call(c, cmd, argv)
 
 
-def reject(c: "Client", err: CommandError, argv: list[bytes],
+def reject(c: Client, err: CommandError, argv: list[bytes],
            cmd: CommandSpec | None = None) -> CommandError:
     """A command refused before it ran: counted as rejected, like Redis does."""
     if cmd is not None:
@@ -126,7 +126,7 @@ def reject(c: "Client", err: CommandError, argv: list[bytes],
     return err
 
 
-def call(c: "Client", cmd: CommandSpec, argv: list[bytes]) -> object:
+def call(c: Client, cmd: CommandSpec, argv: list[bytes]) -> object:
     """Run the handler; then statistics, slowlog, MONITOR and propagation."""
     srv = c.server
     dirty = srv.dirty

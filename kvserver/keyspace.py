@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import heapq
 import random
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from kvserver.errors import WRONGTYPE, CommandError
 
@@ -41,7 +42,7 @@ class Database:
     __slots__ = ("id", "server", "stats", "data", "expires", "_heap", "watched",
                  "blocking_keys", "avg_ttl", "_scan_snapshots", "_scan_seq")
 
-    def __init__(self, server: "Server", index: int) -> None:
+    def __init__(self, server: Server, index: int) -> None:
         self.id = index
         self.server = server
         self.stats = server.stats

@@ -13,7 +13,8 @@ import os
 import socket
 import sys
 import time
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from kvserver import REDIS_COMPAT_VERSION, __version__
 from kvserver.blocking import Blocking
@@ -69,7 +70,7 @@ class Server:
         self.ephemeral_port = ephemeral_port
         self.stats = Stats()
         self.dbs = [Database(self, i) for i in range(self.config.databases)]
-        self.clients: dict[int, "Client"] = {}
+        self.clients: dict[int, Client] = {}
         self._next_id = 0
         self.dirty = 0
         self.start_time = time.time()
@@ -83,7 +84,7 @@ class Server:
         self.active_expire_enabled = True
         self.cron_paused = False  # DEBUG PAUSE-CRON: the cron does no work
         self.is_replica = False
-        self.monitors: list["Client"] = []
+        self.monitors: list[Client] = []
         self.slowlog = SlowLog(self.config.slowlog_max_len)
         self.slowlog_threshold_ns = _slowlog_threshold_ns(self.config.slowlog_log_slower_than)
         self.blocking = Blocking(self)
@@ -95,7 +96,7 @@ class Server:
         self.pubsub = PubSub(self)
         self.tracking = Tracking(self)
         # Clients over their soft output limit: the cron enforces its duration.
-        self.obuf_soft_clients: dict["Client", None] = {}
+        self.obuf_soft_clients: dict[Client, None] = {}
         self.pause_until = 0.0
         self.pause_all = False
         self._pause_timer: asyncio.TimerHandle | None = None
@@ -110,7 +111,7 @@ class Server:
         self._limits_auth = Limits(self.config.proto_max_bulk_len, True)
         self._limits_unauth = Limits(self.config.proto_max_bulk_len, False)
         self.logger = log
-        self.internal_client: "Client | None" = None
+        self.internal_client: Client | None = None
 
     # -- clock ----------------------------------------------------------------
 
@@ -130,7 +131,7 @@ class Server:
         self._next_id += 1
         return self._next_id
 
-    def unlink_client(self, c: "Client") -> None:
+    def unlink_client(self, c: Client) -> None:
         if self.clients.pop(c.id, None) is None and not c.is_internal:
             return
         self.stats.net_input_bytes_closed += c.net_in
@@ -145,9 +146,9 @@ class Server:
         for hook in self.client_close_hooks:
             hook(c)
 
-    client_close_hooks: list[Callable[["Client"], None]] = []
+    client_close_hooks: list[Callable[[Client], None]] = []
 
-    def proto_limits(self, c: "Client") -> Limits:
+    def proto_limits(self, c: Client) -> Limits:
         return self._limits_auth if c.authenticated else self._limits_unauth
 
     def set_keepalive(self, sock: socket.socket) -> None:
@@ -161,7 +162,7 @@ class Server:
         except OSError:
             pass
 
-    def check_output_limits(self, c: "Client") -> None:
+    def check_output_limits(self, c: Client) -> None:
         """client-output-buffer-limit: disconnect a client whose unsent output
         passes the hard limit (or the soft limit for too long) of its class."""
         t = c.transport
@@ -192,7 +193,7 @@ class Server:
             c.closed = True
             self.unlink_client(c)
 
-    def describe_client(self, c: "Client") -> str:
+    def describe_client(self, c: Client) -> str:
         from kvserver.commands.client import client_info_line
 
         return client_info_line(c)
@@ -204,7 +205,7 @@ class Server:
         Redis does not evict either)."""
         return bool(self.pause_until) and time.monotonic() < self.pause_until
 
-    def pause_holds(self, c: "Client", argv: list[bytes]) -> bool:
+    def pause_holds(self, c: Client, argv: list[bytes]) -> bool:
         """True if CLIENT PAUSE holds this command back now."""
         if not self.pause_until:
             return False
@@ -264,7 +265,7 @@ class Server:
         elif len(es) < 128:  # Redis stops tracking new codes past 128
             es[code] = 1
 
-    def feed_monitors(self, c: "Client", argv: list[bytes]) -> None:
+    def feed_monitors(self, c: Client, argv: list[bytes]) -> None:
         from kvserver.commands.server_cmds import monitor_line
 
         line = monitor_line(c, argv)
@@ -438,7 +439,7 @@ class Server:
         for hook in self.start_hooks:
             hook(self)
 
-    start_hooks: list[Callable[["Server"], None]] = []
+    start_hooks: list[Callable[[Server], None]] = []
 
     async def serve_forever(self) -> None:
         assert self._stopped is not None
@@ -461,7 +462,7 @@ class Server:
         for srv in self.listeners:
             try:
                 await asyncio.wait_for(srv.wait_closed(), 1.0)
-            except (asyncio.TimeoutError, Exception):
+            except (TimeoutError, Exception):
                 pass
         self.listeners = []
         if self.config.unixsocket:
@@ -472,7 +473,7 @@ class Server:
         for hook in self.shutdown_hooks:
             hook(self)
 
-    shutdown_hooks: list[Callable[["Server"], None]] = []
+    shutdown_hooks: list[Callable[[Server], None]] = []
 
     # -- cron -------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ class SlowLog:
         self.next_id = 0
         self.max_len = max_len
 
-    def add(self, c: "Client", argv: list[bytes], usec: int) -> None:
+    def add(self, c: Client, argv: list[bytes], usec: int) -> None:
         args = redact_argv(argv)
         if len(args) > MAX_ARGC:
             args = args[: MAX_ARGC - 1] + [

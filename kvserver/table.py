@@ -13,7 +13,8 @@ declared with `container(...)` and their subcommands with `@subcommand(...)`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kvserver.errors import CommandError
@@ -62,7 +63,7 @@ class CommandSpec:
                  keys: tuple[int, int, int], group: str, since: str, summary: str,
                  complexity: str, args: str, doc_flags: str, tips: str,
                  getkeys: Callable[[list[bytes]], list[int]] | None,
-                 parent: "CommandSpec | None" = None, acl: str | None = None,
+                 parent: CommandSpec | None = None, acl: str | None = None,
                  history: tuple[tuple[str, str], ...] = ()) -> None:
         self.name = name
         self.parent = parent

@@ -54,7 +54,7 @@ class KVServer:
 
     # -- lifecycle --------------------------------------------------------------
 
-    def start(self) -> "KVServer":
+    def start(self) -> KVServer:
         if self.use_subprocess:
             self._start_subprocess()
         else:
@@ -154,7 +154,7 @@ class KVServer:
             self._tmpdir.cleanup()
             self._tmpdir = None
 
-    def __enter__(self) -> "KVServer":
+    def __enter__(self) -> KVServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -96,7 +96,7 @@ class Diff:
         self.redis_port = redis_port
         self.kv = RawClient(port=kv_port)
         self.redis = RawClient(port=redis_port)
-        self._other: "Diff | None" = None
+        self._other: Diff | None = None
         self.resp3 = resp3
         if resp3:
             self.kv.call("HELLO", "3")
@@ -129,7 +129,7 @@ class Diff:
         return v
 
     @property
-    def other(self) -> "Diff":
+    def other(self) -> Diff:
         """A second connection to each server (another client), compared the same way."""
         if self._other is None:
             self._other = Diff(self.kv_port, self.redis_port, self.resp3, flush=False)

@@ -1,7 +1,6 @@
 """Connection-level behaviour: HELLO/AUTH, inline commands, pipelining,
 protected mode, maxclients, idle timeout, Unix socket, QUIT and RESET."""
 
-import socket
 import time
 
 import pytest
@@ -40,8 +39,8 @@ def test_hello_replies(diff, diff3):
     # The default user has no password: any password is accepted. Client ids
     # differ between the two servers, so compare without them.
     (_, kv), (_, rd) = diff.both("HELLO", "2", "AUTH", "default", "wrong")
-    assert {k: v for k, v in zip(kv[::2], kv[1::2]) if k != b"id"} == \
-        {k: v for k, v in zip(rd[::2], rd[1::2]) if k != b"id"}
+    assert {k: v for k, v in zip(kv[::2], kv[1::2], strict=True) if k != b"id"} == \
+        {k: v for k, v in zip(rd[::2], rd[1::2], strict=True) if k != b"id"}
     hello = diff3.kv.execute("HELLO", "3")
     assert hello[b"server"] == b"redis"
     assert hello[b"version"] == b"7.0.15"
@@ -127,7 +126,7 @@ def test_idle_timeout_closes_client():
                 if c.sock.recv(10) == b"":
                     closed = True
                     break
-            except socket.timeout:
+            except TimeoutError:
                 break
         assert closed
 

@@ -1,5 +1,6 @@
 """Transactions: MULTI/EXEC/DISCARD/WATCH against redis-server and through redis-py."""
 
+import pytest
 import redis
 
 
@@ -72,11 +73,8 @@ def test_watch_broken_by_flush(server, r):
     server.client().flushall()
     p.multi()
     p.set("k", "2")
-    try:
+    with pytest.raises(redis.WatchError):
         p.execute()
-        assert False, "WATCH should have failed"
-    except redis.WatchError:
-        pass
 
 
 def test_watch_not_broken_by_other_key(r):
