@@ -503,3 +503,23 @@ def test_command_info_like_redis(diff):
 def test_arity_like_redis(diff, cmd):
     diff.check(cmd)
     diff.check(cmd, "k")
+
+
+def test_in_scripts_and_transactions_like_redis(diff, diff3):
+    for d in (diff, diff3):
+        d.flush()
+        d.check("GEOADD", "g", *SICILY)
+        for script in ("return redis.call('GEOPOS','g','Palermo','nope')",
+                       "redis.setresp(3); return redis.call('GEOPOS','g','Palermo','nope')",
+                       "redis.setresp(3); return redis.call('GEORADIUS','g','15','37','200',"
+                       "'km','WITHCOORD','WITHDIST','WITHHASH')",
+                       "return redis.call('GEORADIUS','g','15','37','200','km','WITHCOORD',"
+                       "'WITHDIST','WITHHASH')",
+                       "return redis.call('GEODIST','g','Palermo','Catania')",
+                       "return redis.call('GEOHASH','g','Palermo','x')"):
+            d.check("EVAL", script, "0")
+        d.check("MULTI")
+        d.check("GEOPOS", "g", "Palermo")
+        d.check("GEOADD", "g", "1", "1", "x")
+        d.check("GEOSEARCH", "g", "FROMMEMBER", "x", "BYRADIUS", "1", "km", "WITHCOORD")
+        d.check("EXEC")

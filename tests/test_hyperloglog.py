@@ -392,3 +392,19 @@ def test_command_info_like_redis(diff):
     # (pfcount's key spec has a "notes" text, which declarations cannot carry)
     for name in ("pfadd", "pfmerge", "pfdebug", "pfselftest"):
         diff.check("COMMAND", "INFO", name)
+
+
+def test_in_scripts_and_transactions_like_redis(diff, diff3):
+    for d in (diff, diff3):
+        d.flush()
+        d.check("EVAL", "redis.call('PFADD','h','a','b'); return redis.call('PFCOUNT','h')", "0")
+        d.check("EVAL", "return #redis.call('PFDEBUG','GETREG','h')", "0")
+        d.check("EVAL", "return redis.call('PFDEBUG','ENCODING','h')", "0")
+        d.check("GET", "h")
+        d.check("MULTI")
+        d.check("PFADD", "h2", "x")
+        d.check("PFMERGE", "h3", "h", "h2")
+        d.check("PFCOUNT", "h3")
+        d.check("PFDEBUG", "DECODE", "h3")
+        d.check("EXEC")
+        d.check("GET", "h3")
