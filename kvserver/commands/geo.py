@@ -140,12 +140,9 @@ def _points_in_box(zs: ZSet, bits: int, step: int, s: Shape, found: list, limit:
     lo, hi = zs.score_bounds(float(mn), False, float(mx), True)
     if lo >= hi:
         return
-    d = zs.dict
     decode = geohash.decode_score
     within = geohash.within
-    for k in zs.sl.islice(lo, hi):
-        m = k[8:]
-        score = d[m]
+    for score, m in zs.items(lo, hi):
         lon, lat = decode(score)
         dist = within(s, lon, lat)
         if dist is not None:
