@@ -155,10 +155,14 @@ def call(c: Client, cmd: CommandSpec, argv: list[bytes]) -> object:
     # the new db), never admin commands, as in Redis's call().
     if srv.monitors and not (cmd.skip_monitor or cmd.is_admin) and not c.is_internal:
         srv.feed_monitors(c, argv)
-    if srv.dirty != dirty and cmd.is_write:
+    # Any command that changed data is propagated (PFCOUNT rewrites its cached
+    # cardinality), as Redis's call() does; expiries do not count (keyspace).
+    if srv.dirty != dirty:
         pa = c.propagate_as
         if pa is None:
             srv.propagate(c.db.id, argv)
+        elif not pa:
+            pass  # EXEC, scripts: their commands were propagated one by one
         elif len(pa) == 1:
             srv.propagate(c.db.id, pa[0])
         else:

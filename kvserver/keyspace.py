@@ -141,9 +141,11 @@ class Database:
         self.signal_modified(key)
         return True
 
-    def signal_modified(self, key: bytes) -> None:
-        """A write touched key: bump dirty and break WATCHes on it."""
-        self.server.dirty += 1
+    def signal_modified(self, key: bytes, dirty: bool = True) -> None:
+        """A write touched key: bump dirty (unless the change is an expiry,
+        which Redis does not count as a write) and break WATCHes on it."""
+        if dirty:
+            self.server.dirty += 1
         if self.watched:
             clients = self.watched.get(key)
             if clients:
@@ -212,7 +214,9 @@ class Database:
         del self.expires[key]
         srv = self.server
         srv.stats.expired_keys += 1
-        self.signal_modified(key)
+        # Not a write of the command that met the key: dispatch must not
+        # propagate a read because of it (the DEL below is the propagation).
+        self.signal_modified(key, dirty=False)
         srv.propagate(self.id, [b"DEL", key])
         srv.notify_keyspace_event("x", "expired", key, self.id)
 

@@ -105,8 +105,8 @@ class HookedDatabase(Database):
         if new:
             self.server.notify_keyspace_event("n", "new", key, self.id)
 
-    def signal_modified(self, key: bytes) -> None:
-        Database.signal_modified(self, key)
+    def signal_modified(self, key: bytes, dirty: bool = True) -> None:
+        Database.signal_modified(self, key, dirty)
         tr = self.server.tracking
         if tr.hooked:
             tr.invalidate_key(key)

@@ -138,8 +138,10 @@ def test_propagation_and_events(r, propagated, events):
     r.pfadd("h", "a", "b")
     r.pfadd("h", "a")  # nothing changed
     r.pfmerge("m", "h")
-    r.pfcount("m")
-    assert propagated == [[b"PFADD", b"h", b"a", b"b"], [b"PFMERGE", b"m", b"h"]]
+    r.pfcount("m")  # PFMERGE left the cached cardinality invalid: PFCOUNT rewrites it
+    r.pfcount("m")  # now valid: nothing changes
+    assert propagated == [[b"PFADD", b"h", b"a", b"b"], [b"PFMERGE", b"m", b"h"],
+                          [b"PFCOUNT", b"m"]]
     assert ("$", "pfadd", b"h") in events and ("$", "pfadd", b"m") in events
 
 
@@ -408,3 +410,18 @@ def test_in_scripts_and_transactions_like_redis(diff, diff3):
         d.check("PFDEBUG", "DECODE", "h3")
         d.check("EXEC")
         d.check("GET", "h3")
+
+
+def test_pfcount_cache_update_is_propagated(server, r):
+    """PFCOUNT rewrites the cached cardinality in the value: a may_replicate
+    command that changed data is propagated, as Redis's call() does."""
+    r.pfadd("h", "a", "b", "c")
+    seen = []
+    srv = server.server
+    server.call_in_loop(srv.propagation_consumers.append, lambda db, argv: seen.append(argv))
+    try:
+        assert r.pfcount("h") == 3
+        assert r.pfcount("h") == 3  # cache now valid: nothing changes, nothing sent
+    finally:
+        server.call_in_loop(srv.propagation_consumers.clear)
+    assert seen == [[b"PFCOUNT", b"h"]]

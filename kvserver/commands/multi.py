@@ -124,6 +124,9 @@ def exec_(c, argv):
         c.in_exec = False
         srv.end_propagation_block()
         srv.frozen_ms = frozen
+        # The queued commands propagated their effects; EXEC itself is not
+        # propagated (Redis's preventCommandPropagation).
+        c.propagate_as = []
     return replies
 
 

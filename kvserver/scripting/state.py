@@ -161,6 +161,8 @@ class Scripting:
             if block:
                 srv.end_propagation_block()
             srv.frozen_ms = frozen
+            # The script's commands propagated their effects: not the script.
+            c.propagate_as = []
             if run.timed_out:
                 busy.leave(self, run)
             if run.killed:
