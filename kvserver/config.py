@@ -786,6 +786,10 @@ class Config:
             except OSError as e:
                 raise ConfigError(e.strerror or str(e)) from None
             self.dir = os.getcwd()  # a relative path meant the old directory
+        elif p.name == "repl-backlog-size" and self.repl_backlog_size < 16384:
+            # Accepted from 1, then raised to Redis's CONFIG_REPL_BACKLOG_MIN_SIZE
+            # when applied (resizeReplicationBacklog).
+            self.repl_backlog_size = 16384
         for fn in self._listeners:
             fn(p.name)
 
