@@ -20,13 +20,21 @@ import asyncio
 import re
 import time
 from collections import deque
+from time import perf_counter_ns
 from typing import TYPE_CHECKING
 
 import hiredis
 
 from kvserver import protocol
-from kvserver.dispatch import dispatch  # swapped while a script is busy: scripting.busy
+from kvserver.dispatch import (
+    _BY_SPELLING,
+    after_call,
+    dispatch,  # swapped while a script is busy: scripting.busy
+)
+from kvserver.errors import CommandError
 from kvserver.resp import NOREPLY, encode
+
+_PLAIN_DISPATCH = dispatch  # see Client.plain()
 
 if TYPE_CHECKING:
     from kvserver.server import Server
@@ -104,6 +112,16 @@ class Client(asyncio.Protocol):
         self.last_argv: list[bytes] = []
         self.cmd = None  # spec of the last command run (CLIENT LIST cmd=)
         self.obuf_soft_since: float | None = None
+
+    def plain(self) -> bool:
+        """True when none of dispatch's checks can stop a simple command:
+        authenticated, not in MULTI, not subscribed, not tracking, not blocked,
+        paused or with replies off, and no script holding the server (which
+        swaps the module's dispatch). Re-evaluated after every other command."""
+        return (self.authenticated and self.mstate is None and not self.subscriptions
+                and self.tracking is None and self.blocked is None and not self.queued_argv
+                and not self.reply_mode and not self.server.pause_until
+                and dispatch is _PLAIN_DISPATCH)
 
     @property
     def may_block(self) -> bool:
@@ -193,6 +211,9 @@ class Client(asyncio.Protocol):
         srv = self.server
         out = self.out
         at_boundary = False
+        plain = self.plain()
+        resp3 = self.resp3
+        by_spelling = _BY_SPELLING.get
         try:
             while True:
                 argv = reader.gets()
@@ -206,8 +227,35 @@ class Client(asyncio.Protocol):
                 done.append(argv)
                 if not argv:
                     continue
-                # The common case inline (see execute() for the general one).
-                if (self.blocked is None and not self.queued_argv and not srv.pause_until
+                cmd = by_spelling(argv[0]) if plain else None
+                if cmd is not None and not (cmd.simple and (
+                        cmd.arity == len(argv) or 0 > cmd.arity >= -len(argv))):
+                    cmd = None  # not for the hot path: dispatch decides
+                if cmd is not None:
+                    # The hot path: a plain client (see plain()) running a data
+                    # command that cannot change its state, so dispatch's checks
+                    # all pass; this is call() inlined, sharing after_call().
+                    self.last_argv = argv
+                    dirty = srv.dirty
+                    self.propagate_as = None
+                    self.cmd = cmd
+                    t0 = perf_counter_ns()
+                    try:
+                        r = cmd.handler(self, argv)
+                    except CommandError as e:
+                        r = e
+                    dt = perf_counter_ns() - t0
+                    if r.__class__ is CommandError:
+                        cmd.failed_calls += 1
+                        srv.count_error(r)
+                    cmd.calls += 1
+                    cmd.usec += dt
+                    if dt >= srv.slowlog_threshold_ns or srv.monitors or srv.dirty != dirty:
+                        after_call(self, cmd, argv, dt, dirty)
+                    if srv.blocking.ready:
+                        srv.blocking.handle_ready()
+                    out.append(encode(r, resp3))
+                elif (self.blocked is None and not self.queued_argv and not srv.pause_until
                         and not self.reply_mode):
                     self.last_argv = argv
                     r = dispatch(self, argv)
@@ -217,6 +265,9 @@ class Client(asyncio.Protocol):
                         out.append(encode(r, self.resp3))
                 else:
                     self.execute(argv)
+                if cmd is None:  # the command may have changed the client's state
+                    plain = self.plain()
+                    resp3 = self.resp3
                 if self.closed or self.close_after_reply:
                     return  # QUIT, CLIENT KILL of itself: what follows is not run
                 if not has_data():  # this request ended the input: no partial one

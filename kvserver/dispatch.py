@@ -127,7 +127,12 @@ def reject(c: Client, err: CommandError, argv: list[bytes],
 
 
 def call(c: Client, cmd: CommandSpec, argv: list[bytes]) -> object:
-    """Run the handler; then statistics, slowlog, MONITOR and propagation."""
+    """Run the handler; then statistics, slowlog, MONITOR and propagation.
+
+    kvserver.connection runs simple commands of plain clients through an
+    inlined copy of the first half of this function (its hot path); the
+    second half, after_call(), is shared.
+    """
     srv = c.server
     dirty = srv.dirty
     c.propagate_as = None
@@ -140,15 +145,22 @@ def call(c: Client, cmd: CommandSpec, argv: list[bytes]) -> object:
         r = cmd.handler(c, argv)
     except CommandError as e:
         r = e
-        cmd.failed_calls += 1
-        srv.count_error(e)
-    else:
-        if r.__class__ is CommandError:
-            cmd.failed_calls += 1
-            srv.count_error(r)
     dt = perf_counter_ns() - t0
+    if r.__class__ is CommandError:
+        cmd.failed_calls += 1
+        srv.count_error(r)
     cmd.calls += 1  # total_commands_processed is the sum of these (see info.py)
     cmd.usec += dt
+    if dt >= srv.slowlog_threshold_ns or srv.monitors or srv.dirty != dirty:
+        after_call(c, cmd, argv, dt, dirty)
+    if tracking is not None:
+        srv.tracking.end_call(c, cmd, argv, prev_tracking)
+    return r
+
+
+def after_call(c: Client, cmd: CommandSpec, argv: list[bytes], dt: int, dirty: int) -> None:
+    """Slowlog, MONITOR and propagation: what a command may need after it ran."""
+    srv = c.server
     if dt >= srv.slowlog_threshold_ns and not cmd.skip_slowlog:
         srv.slowlog.add(c, argv, dt // 1000)
     # MONITOR sees a command after it ran (EXEC after its commands, SELECT with
@@ -171,6 +183,3 @@ def call(c: Client, cmd: CommandSpec, argv: list[bytes]) -> object:
             for a in pa:
                 srv.propagate(c.db.id, a)
             srv.end_propagation_block()
-    if tracking is not None:
-        srv.tracking.end_call(c, cmd, argv, prev_tracking)
-    return r

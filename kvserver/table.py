@@ -56,7 +56,7 @@ class CommandSpec:
         "is_write", "is_readonly", "is_denyoom", "is_noauth", "is_fast",
         "is_admin", "is_blocking", "is_noscript", "is_loading", "is_stale",
         "skip_monitor", "skip_slowlog", "is_no_multi", "allow_busy",
-        "calls", "usec", "rejected_calls", "failed_calls", "precheck",
+        "calls", "usec", "rejected_calls", "failed_calls", "precheck", "simple",
     )
 
     def __init__(self, name: str, handler: Handler | None, arity: int, flags: str,
@@ -110,6 +110,11 @@ class CommandSpec:
         # precheck(c) -> CommandError | None: a refusal dispatch applies before
         # the command is queued or run (DEBUG's enable-debug-command check).
         self.precheck: Callable[..., CommandError | None] | None = None
+        # simple: a data command that never changes the calling client's state
+        # (no MULTI, auth, subscriptions, blocking, reply mode...), so a plain
+        # client may run it on the connection's hot path (kvserver.connection).
+        self.simple = (handler is not None and group in _DATA_GROUPS and parent is None
+                       and "blocking" not in s)
         self.reset_stats()
 
     @staticmethod
@@ -153,6 +158,10 @@ class CommandSpec:
     def __repr__(self) -> str:
         return f"<command {self.fullname}>"
 
+
+# Groups whose commands only read and write data (see CommandSpec.simple).
+_DATA_GROUPS = frozenset(("string", "bitmap", "list", "hash", "set", "sorted_set", "generic",
+                          "hyperloglog", "geo"))
 
 # The table dispatch looks commands up in: lower-case name (bytes) -> spec.
 TABLE: dict[bytes, CommandSpec] = {}
