@@ -113,6 +113,11 @@ class Client(asyncio.Protocol):
         self.cmd = None  # spec of the last command run (CLIENT LIST cmd=)
         self.obuf_soft_since: float | None = None
 
+    def is_local(self) -> bool:
+        """On a Unix socket or the loopback address (protected mode,
+        enable-debug-command local, enable-protected-configs local)."""
+        return self.is_unix or _is_loopback(self.addr)
+
     def plain(self) -> bool:
         """True when none of dispatch's checks can stop a simple command:
         authenticated, not in MULTI, not subscribed, not tracking, not blocked,
@@ -438,8 +443,8 @@ PROTECTED_MODE_DENIED = (
 
 
 def _is_loopback(addr: str) -> bool:
-    host = addr.rsplit(":", 1)[0].strip("[]")
-    return host.startswith("127.") or host in ("::1", "localhost") or host.startswith("::ffff:127.")
+    """Redis's islocalClient test of an address: exactly 127.0.0.1 or ::1."""
+    return addr.rsplit(":", 1)[0].strip("[]") in ("127.0.0.1", "::1")
 
 
 def encode_error_line(msg: str) -> bytes:

@@ -49,8 +49,11 @@ def test_debug_local_allows_loopback():
     ("local", "/tmp/kv.sock:0", True, True),
 ])
 def test_debug_allowed(mode, addr, unix, allowed):
+    from kvserver.connection import Client
+
     c = SimpleNamespace(server=SimpleNamespace(config=SimpleNamespace(enable_debug_command=mode)),
                         addr=addr, is_unix=unix, is_internal=False)
+    c.is_local = lambda: Client.is_local(c)
     assert debug_allowed(c) is allowed
 
 

@@ -25,12 +25,7 @@ def _protected_allowed(c) -> bool:
     mode = c.server.config.enable_protected_configs
     if mode == "yes" or c.is_internal:
         return True
-    if mode != "local":
-        return False
-    if c.is_unix:
-        return True
-    host = c.addr.rsplit(":", 1)[0].strip("[]")
-    return host in ("127.0.0.1", "::1")
+    return mode == "local" and c.is_local()
 
 
 @subcommand(CONFIG, "get", arity=-3, flags="admin noscript loading stale", since="2.0.0",

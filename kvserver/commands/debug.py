@@ -41,12 +41,7 @@ def debug_allowed(c) -> bool:
     mode = c.server.config.enable_debug_command
     if mode == "yes" or c.is_internal:
         return True
-    if mode != "local":
-        return False
-    if c.is_unix:
-        return True
-    host = c.addr.rsplit(":", 1)[0].strip("[]")
-    return host in ("127.0.0.1", "::1")
+    return mode == "local" and c.is_local()
 
 
 # -- the digest --------------------------------------------------------------------
