@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable
+from time import perf_counter_ns
 from typing import TYPE_CHECKING
 
 from kvserver import errors
@@ -193,6 +194,7 @@ class Blocking:
                             continue
                         prev_db = c.db
                         c.db = db
+                        t0 = perf_counter_ns()
                         try:
                             r = st.serve(c, db, key)
                         except CommandError as e:
@@ -203,6 +205,11 @@ class Blocking:
                             if db.lookup(key) is None:
                                 break
                             continue
+                        # The blocked command completes now: the slow log
+                        # records it as the client sent it (updateStatsOnUnblock).
+                        dt = perf_counter_ns() - t0
+                        if dt >= srv.slowlog_threshold_ns:
+                            srv.slowlog.add(c, st.argv, dt // 1000)
                         self._unpark(c)
                         self._reply(c, r)
                         self._schedule_resume(c)

@@ -93,7 +93,7 @@ def dispatch(c: Client, argv: list[bytes]) -> object:
             return reject(c, err, argv, cmd)
 
     # MULTI: queue everything but the transaction commands themselves.
-    if c.mstate is not None and cmd.name.encode() not in _MULTI_IMMEDIATE:
+    if c.mstate is not None and cmd.top_name not in _MULTI_IMMEDIATE:
         if cmd.is_no_multi:
             c.multi_error = True
             return reject(c, CommandError("ERR Command not allowed inside a transaction"),
@@ -102,7 +102,7 @@ def dispatch(c: Client, argv: list[bytes]) -> object:
         return QUEUED
 
     # RESP2 subscribed mode allows only the (un)subscribe family and PING.
-    if c.subscriptions and not c.resp3 and cmd.name.encode() not in _SUBSCRIBED_ALLOWED:
+    if c.subscriptions and not c.resp3 and cmd.top_name not in _SUBSCRIBED_ALLOWED:
         name = cmd.fullname
         return reject(c, CommandError(
             f"ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "

@@ -151,7 +151,11 @@ _ESCAPES = {
     ord("a"): b"\a",
 }
 _HEX = b"0123456789abcdefABCDEF"
+# isspace(): what sdssplitargs skips between arguments and wants after a
+# closing quote. An unquoted argument, though, ends only at one of _TOKEN_END
+# (so "\x01\x0b*1" is one argument, as in Redis).
 _SPACE = b" \n\r\t\v\f"
+_TOKEN_END = b" \n\r\t\0"
 
 
 def split_args(line: bytes) -> list[bytes] | None:
@@ -211,7 +215,7 @@ def split_args(line: bytes) -> list[bytes] | None:
                 if i >= n:
                     break
                 c = line[i]
-                if c in _SPACE:
+                if c in _TOKEN_END:
                     break
                 if c == 34:
                     inq = True

@@ -56,7 +56,7 @@ class CommandSpec:
         "is_write", "is_readonly", "is_denyoom", "is_noauth", "is_fast",
         "is_admin", "is_blocking", "is_noscript", "is_loading", "is_stale",
         "skip_monitor", "skip_slowlog", "is_no_multi", "allow_busy",
-        "calls", "usec", "rejected_calls", "failed_calls", "precheck", "simple",
+        "calls", "usec", "rejected_calls", "failed_calls", "precheck", "simple", "top_name",
     )
 
     def __init__(self, name: str, handler: Handler | None, arity: int, flags: str,
@@ -68,6 +68,9 @@ class CommandSpec:
         self.name = name
         self.parent = parent
         self.fullname = f"{parent.name}|{name}" if parent else name
+        # The name a client typed first (CLIENT for client|list): what MULTI
+        # and subscribed mode judge, never a subcommand's own name.
+        self.top_name = (parent.name if parent else name).encode()
         self.handler = handler
         self.arity = arity
         fl = flags.split()

@@ -515,3 +515,23 @@ def test_random_blocking_scenarios(both, blockers, writes):
             s.call("TYPE", k)
             s.call("LRANGE", k, "0", "-1") if s.log[-1][1] == b"+list\r\n" else None
     both(steps, len(blockers))
+
+
+def test_served_blocked_command_is_slowlogged_as_sent(diff):
+    """Redis logs a served BLPOP in the slow log as the client sent it."""
+    for d in (diff, diff.other):
+        d.check("CONFIG", "SET", "slowlog-log-slower-than", "0")
+    try:
+        for c in (diff.other.kv, diff.other.redis):
+            c.send_raw(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nl\r\n$1\r\n0\r\n")
+        wait_blocked(diff.kv, 1)
+        wait_blocked(diff.redis, 1)
+        diff.check("MULTI")
+        diff.check("LPUSH", "l", "foo")
+        diff.check("SLOWLOG", "RESET")
+        diff.check("EXEC")
+        assert diff.other.kv.read_reply()[0] == diff.other.redis.read_reply()[0]
+        (_, kv), (_, rd) = diff.both("SLOWLOG", "GET")
+        assert kv[0][3] == rd[0][3] == [b"BLPOP", b"l", b"0"]  # as the client sent it
+    finally:
+        diff.check("CONFIG", "SET", "slowlog-log-slower-than", "10000")

@@ -132,3 +132,12 @@ def test_several_effects_of_one_command_propagate_atomically(server, r):
     assert len(popped) == 2
     assert seen[0] == [b"MULTI"] and seen[-1] == [b"EXEC"]
     assert sorted(a[2] for a in seen[1:-1]) == sorted(popped)
+
+
+def test_subcommands_named_like_transaction_commands_are_queued(diff):
+    """SLOWLOG RESET / CONFIG RESETSTAT inside MULTI are queued, not run: only
+    the top-level MULTI/EXEC/DISCARD/WATCH/QUIT/RESET run at once."""
+    diff.check("MULTI")
+    diff.check("SLOWLOG", "RESET")
+    diff.check("CONFIG", "RESETSTAT")
+    diff.check("EXEC")
