@@ -225,8 +225,8 @@ class Server:
         if c.mstate is not None and cmd.name not in ("exec",):
             return False  # queued inside MULTI: judged at EXEC
         if cmd.name == "exec" and c.mstate is not None:
-            return any(q.is_write or q.name in _PAUSE_WRITE_LIKE for q, _ in c.mstate)
-        return cmd.is_write or cmd.name in _PAUSE_WRITE_LIKE
+            return any(_may_write(c, q, qargv) for q, qargv in c.mstate)
+        return _may_write(c, cmd, argv)
 
     def pause(self, seconds: float, all_commands: bool) -> None:
         until = time.monotonic() + seconds
@@ -561,8 +561,18 @@ def _slowlog_threshold_ns(usec: int) -> float:
     return float("inf") if usec < 0 else usec * 1000
 
 
-_PAUSE_WRITE_LIKE = frozenset(("eval", "evalsha", "fcall", "publish", "spublish", "pfcount",
-                               "wait", "expire"))
+_PAUSE_WRITE_LIKE = frozenset(("publish", "spublish", "pfcount", "wait"))
+_SCRIPT_RUNNERS = frozenset(("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"))
+
+
+def _may_write(c: Client, cmd, argv: list[bytes]) -> bool:
+    """Write or may replicate: what CLIENT PAUSE WRITE holds back (Redis's
+    getCommandFlags, scripts judged by their own flags)."""
+    if cmd.name in _SCRIPT_RUNNERS:
+        from kvserver.commands.scripting import script_may_write
+
+        return script_may_write(c, cmd, argv)
+    return cmd.is_write or cmd.name in _PAUSE_WRITE_LIKE
 
 
 def startup_banner(server: Server) -> str:

@@ -573,3 +573,24 @@ def test_random_client_sequences_match_redis(diff, ops):
     diff.check("CLIENT", "GETNAME")
     diff.check("CLIENT", "SETNAME", "")
     diff.check("CLIENT", "NO-EVICT", "off")
+
+
+def test_pause_write_holds_scripts_by_their_flags(server):
+    """CLIENT PAUSE WRITE holds EVAL without flags, not a no-writes script or
+    EVAL_RO (Redis judges scripts by their declared flags)."""
+    admin = server.client()
+    admin.execute_command("CLIENT", "PAUSE", "60000", "WRITE")
+    held = RawClient(port=server.port)
+    try:
+        ro = server.client()
+        assert ro.execute_command("EVAL", "#!lua flags=no-writes\nreturn 'ro'", 0) == b"ro"
+        assert ro.execute_command("EVAL_RO", "return 'ro2'", 0) == b"ro2"
+        held.send_raw(b"*3\r\n$4\r\nEVAL\r\n$8\r\nreturn 1\r\n$1\r\n0\r\n")
+        held.sock.settimeout(0.3)
+        with pytest.raises(OSError):  # socket.timeout: held by the pause
+            held.sock.recv(10)
+    finally:
+        admin.execute_command("CLIENT", "UNPAUSE")
+    held.sock.settimeout(10)
+    assert held.read_reply()[0] == b":1\r\n"
+    held.close()

@@ -20,7 +20,7 @@ from kvserver.protocol import split_args
 from kvserver.resp import OK
 from kvserver.scripting import state as scripting
 from kvserver.scripting.busy import BUSY_EVAL, BUSY_FUNCTION
-from kvserver.scripting.state import EVAL_COMPAT, FLAG_BITS, Script
+from kvserver.scripting.state import EVAL_COMPAT, FLAG_BITS, NO_WRITES, Script
 from kvserver.table import command, container, subcommand
 
 NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
@@ -67,6 +67,30 @@ def _c(b: bytes) -> bytes:
 
 def _s(b: bytes) -> str:
     return _c(b).decode("utf-8", "surrogateescape")
+
+
+def script_may_write(c, cmd, argv: list[bytes]) -> bool:
+    """Whether EVAL/EVALSHA/FCALL may write, as Redis's getCommandFlags judges
+    it (CLIENT PAUSE WRITE holds those): the *_RO forms never; a script or
+    function declaring no-writes does not; one without flags, or unknown yet,
+    may."""
+    if cmd.is_readonly:
+        return False
+    st = getattr(c.server, "scripting", None)
+    if cmd.name == "fcall":
+        f = st.libraries.functions.get(argv[1].lower()) if st is not None else None
+        return f is None or not f.flags & NO_WRITES
+    if cmd.name == "eval":
+        try:
+            flags, _ = shebang_flags(argv[1])
+        except CommandError:
+            return True  # it will fail; the error is the script's to give
+    else:
+        script = st.scripts.get(argv[1].lower()) if st is not None else None
+        if script is None:
+            return True
+        flags = script.flags
+    return bool(flags & EVAL_COMPAT) or not flags & NO_WRITES
 
 
 def create_script(st: scripting.Scripting, body: bytes, sha: bytes | None = None) -> Script:
