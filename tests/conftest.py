@@ -46,6 +46,33 @@ def r3(server):
     c.close()
 
 
+@pytest.fixture
+def propagated(server):
+    """What the in-process server propagates (AOF/replica stream), as argv lists."""
+    srv = server.server
+    out: list[list[bytes]] = []
+
+    def consumer(dbid, argv):
+        out.append([bytes(a) for a in argv])
+
+    srv.propagation_consumers.append(consumer)
+    yield out
+    srv.propagation_consumers.remove(consumer)
+
+
+@pytest.fixture
+def events(server):
+    """Keyspace notifications the in-process server emits, as (class, event, key)."""
+    srv = server.server
+    out: list[tuple[str, str, bytes]] = []
+    old_pub, old_flags = srv.keyspace_publisher, srv.config.notify_keyspace_events
+    srv.keyspace_publisher = lambda cls, event, key, dbid: out.append((cls, event, key))
+    srv.config.notify_keyspace_events = "KEA"
+    yield out
+    srv.keyspace_publisher = old_pub
+    srv.config.notify_keyspace_events = old_flags
+
+
 def _start_redis():
     exe = shutil.which("redis-server")
     if exe is None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import random
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,31 +24,6 @@ def run(diff, script: str) -> None:
         line = line.strip()
         if line and not line.startswith("#"):
             diff.check(*line.split())
-
-
-@pytest.fixture
-def propagated(server):
-    srv = server.server
-    out: list[list[bytes]] = []
-
-    def consumer(dbid, argv):
-        out.append([bytes(a) for a in argv])
-
-    srv.propagation_consumers.append(consumer)
-    yield out
-    srv.propagation_consumers.remove(consumer)
-
-
-@pytest.fixture
-def events(server):
-    srv = server.server
-    out: list[tuple[str, str, bytes]] = []
-    old_pub, old_flags = srv.keyspace_publisher, srv.config.notify_keyspace_events
-    srv.keyspace_publisher = lambda cls, event, key, dbid: out.append((cls, event, key))
-    srv.config.notify_keyspace_events = "KEA"
-    yield out
-    srv.keyspace_publisher = old_pub
-    srv.config.notify_keyspace_events = old_flags
 
 
 # -- integration ---------------------------------------------------------------

@@ -11,10 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kvserver import geohash
-from tests import test_sets as _sets
-
-propagated = _sets.propagated
-events = _sets.events
 
 NYC = ["-73.9454966", "40.747533", "lic market",
        "-73.9733487", "40.7648057", "central park n/q/r",

@@ -14,11 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kvserver import hll
-from tests import test_sets as _sets
-
-propagated = _sets.propagated
-events = _sets.events
-
 
 # -- the representation -------------------------------------------------------------------------
 

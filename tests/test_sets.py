@@ -45,29 +45,6 @@ def set_config(server, real_redis):
     rc.close()
 
 
-@pytest.fixture
-def propagated(server):
-    out: list[list[bytes]] = []
-
-    def consumer(dbid, argv):
-        out.append([bytes(a) for a in argv])
-
-    server.call_in_loop(server.server.propagation_consumers.append, consumer)
-    yield out
-    server.call_in_loop(server.server.propagation_consumers.remove, consumer)
-
-
-@pytest.fixture
-def events(server):
-    srv = server.server
-    out: list[tuple[str, str, bytes]] = []
-    old = srv.keyspace_publisher, srv.config.notify_keyspace_events
-    srv.keyspace_publisher = lambda cls, ev, key, dbid: out.append((cls, ev, key))
-    srv.config.notify_keyspace_events = "KEA"
-    yield out
-    srv.keyspace_publisher, srv.config.notify_keyspace_events = old
-
-
 # -- the type ------------------------------------------------------------------------
 
 def test_is_int_member_follows_string2ll():

@@ -10,8 +10,6 @@ from hypothesis import strategies as st
 from kvserver.commands.sort import _sort_getkeys, lookup_by_pattern
 from tests import test_sets as _sets
 
-events = _sets.events
-propagated = _sets.propagated
 run_script = _sets.run_script
 
 

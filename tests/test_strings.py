@@ -14,33 +14,6 @@ from kvserver.commands.strings import incr_long_double, string_encoding
 from kvserver.errors import CommandError
 
 
-@pytest.fixture
-def propagated(server):
-    """What the in-process server propagates (AOF/replica stream), as argv lists."""
-    srv = server.server
-    out: list[list[bytes]] = []
-
-    def consumer(dbid, argv):
-        out.append([bytes(a) for a in argv])
-
-    srv.propagation_consumers.append(consumer)
-    yield out
-    srv.propagation_consumers.remove(consumer)
-
-
-@pytest.fixture
-def events(server):
-    """Keyspace notifications the server emits, as (class, event, key)."""
-    srv = server.server
-    out: list[tuple[str, str, bytes]] = []
-    old_pub, old_flags = srv.keyspace_publisher, srv.config.notify_keyspace_events
-    srv.keyspace_publisher = lambda cls, event, key, dbid: out.append((cls, event, key))
-    srv.config.notify_keyspace_events = "KEA"
-    yield out
-    srv.keyspace_publisher = old_pub
-    srv.config.notify_keyspace_events = old_flags
-
-
 def set_max_bulk_len(server, diff, value: str) -> None:
     """proto-max-bulk-len on both servers (kvserver's set in-process, so this
     does not depend on the CONFIG command)."""

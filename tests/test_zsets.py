@@ -18,8 +18,6 @@ from tests import test_sets as _sets
 from tests.rawclient import RawClient, encode_command
 
 # Shared with the set tests: fixtures and the script runner.
-events = _sets.events
-propagated = _sets.propagated
 set_config = _sets.set_config
 run_script = _sets.run_script
 
