@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -46,18 +47,28 @@ def r3(server):
     c.close()
 
 
-@pytest.fixture
-def propagated(server):
-    """What the in-process server propagates (AOF/replica stream), as argv lists."""
+@contextmanager
+def propagation(server):
+    """Record what the in-process server propagates (the AOF/replica stream),
+    as argv lists, from here to the end of the with block."""
     srv = server.server
     out: list[list[bytes]] = []
 
     def consumer(dbid, argv):
         out.append([bytes(a) for a in argv])
 
-    srv.propagation_consumers.append(consumer)
-    yield out
-    srv.propagation_consumers.remove(consumer)
+    server.call_in_loop(srv.propagation_consumers.append, consumer)
+    try:
+        yield out
+    finally:
+        server.call_in_loop(srv.propagation_consumers.remove, consumer)
+
+
+@pytest.fixture
+def propagated(server):
+    """What the in-process server propagates during the test, as argv lists."""
+    with propagation(server) as out:
+        yield out
 
 
 @pytest.fixture

@@ -360,24 +360,16 @@ def test_random_hash_sequences(diff, cmds):
 
 
 @pytest.mark.usefixtures("each_form")
-def test_keyspace_events(server, r):
-    events = []
-    srv = server.server
-    old = srv.keyspace_publisher, srv.config.notify_keyspace_events
-    srv.keyspace_publisher = lambda cls, ev, key, dbid: events.append((cls, ev, key))
-    srv.config.notify_keyspace_events = "KEA"
-    try:
-        r.hset("h", "a", "1")
-        r.hsetnx("h", "a", "2")  # nothing set: no event
-        r.hsetnx("h", "b", "2")
-        r.execute_command("HMSET", "h", "c", "3")
-        r.hincrby("h", "a", 1)
-        r.hincrbyfloat("h", "a", 1.5)
-        r.hdel("h", "nosuch")
-        r.hdel("h", "a", "b")
-        r.hdel("h", "c")
-    finally:
-        srv.keyspace_publisher, srv.config.notify_keyspace_events = old
+def test_keyspace_events(events, r):
+    r.hset("h", "a", "1")
+    r.hsetnx("h", "a", "2")  # nothing set: no event
+    r.hsetnx("h", "b", "2")
+    r.execute_command("HMSET", "h", "c", "3")
+    r.hincrby("h", "a", 1)
+    r.hincrbyfloat("h", "a", 1.5)
+    r.hdel("h", "nosuch")
+    r.hdel("h", "a", "b")
+    r.hdel("h", "c")
     assert events == [
         ("h", "hset", b"h"), ("h", "hset", b"h"), ("h", "hset", b"h"), ("h", "hincrby", b"h"),
         ("h", "hincrbyfloat", b"h"), ("h", "hdel", b"h"), ("h", "hdel", b"h"), ("g", "del", b"h")]

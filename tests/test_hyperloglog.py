@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kvserver import hll
+from tests.conftest import propagation
 
 # -- the representation -------------------------------------------------------------------------
 
@@ -411,12 +412,7 @@ def test_pfcount_cache_update_is_propagated(server, r):
     """PFCOUNT rewrites the cached cardinality in the value: a may_replicate
     command that changed data is propagated, as Redis's call() does."""
     r.pfadd("h", "a", "b", "c")
-    seen = []
-    srv = server.server
-    server.call_in_loop(srv.propagation_consumers.append, lambda db, argv: seen.append(argv))
-    try:
+    with propagation(server) as seen:
         assert r.pfcount("h") == 3
         assert r.pfcount("h") == 3  # cache now valid: nothing changes, nothing sent
-    finally:
-        server.call_in_loop(srv.propagation_consumers.clear)
     assert seen == [[b"PFCOUNT", b"h"]]

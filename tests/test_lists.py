@@ -303,24 +303,16 @@ def test_propagation_of_pops(server, r):
                     [b"RPOPLPUSH", b"b", b"c"], [b"LPOP", b"c", b"1"]]
 
 
-def test_keyspace_events(server, r):
-    events = []
-    srv = server.server
-    old = srv.keyspace_publisher, srv.config.notify_keyspace_events
-    srv.keyspace_publisher = lambda cls, ev, key, dbid: events.append((cls, ev, key))
-    srv.config.notify_keyspace_events = "KEA"
-    try:
-        r.rpush("l", "a", "b")
-        r.lpush("l", "c")
-        r.lset("l", 0, "x")
-        r.linsert("l", "BEFORE", "x", "y")
-        r.lrem("l", 1, "y")
-        r.ltrim("l", 0, -1)
-        r.lmove("l", "m", "LEFT", "RIGHT")
-        r.rpop("l", 5)
-        r.lpop("m")
-    finally:
-        srv.keyspace_publisher, srv.config.notify_keyspace_events = old
+def test_keyspace_events(events, r):
+    r.rpush("l", "a", "b")
+    r.lpush("l", "c")
+    r.lset("l", 0, "x")
+    r.linsert("l", "BEFORE", "x", "y")
+    r.lrem("l", 1, "y")
+    r.ltrim("l", 0, -1)
+    r.lmove("l", "m", "LEFT", "RIGHT")
+    r.rpop("l", 5)
+    r.lpop("m")
     assert events == [
         ("l", "rpush", b"l"), ("l", "lpush", b"l"), ("l", "lset", b"l"),
         ("l", "linsert", b"l"), ("l", "lrem", b"l"), ("l", "ltrim", b"l"),

@@ -3,6 +3,8 @@
 import pytest
 import redis
 
+from tests.conftest import propagation
+
 
 def test_exec_replies_and_runtime_errors(diff):
     diff.check("MULTI")
@@ -106,15 +108,10 @@ def test_redis_py_pipeline_is_a_transaction(r):
 
 def test_propagation_wraps_exec_in_multi(server, r):
     """Effects of EXEC reach propagation consumers as one MULTI ... EXEC block."""
-    seen = []
-    srv = server.server
-    server.call_in_loop(srv.propagation_consumers.append, lambda db, argv: seen.append(argv))
-    try:
+    with propagation(server) as seen:
         p = r.pipeline()
         p.set("a", "1").set("b", "2").get("a")
         p.execute()
-    finally:
-        server.call_in_loop(srv.propagation_consumers.clear)
     assert seen[0] == [b"MULTI"] and seen[-1] == [b"EXEC"]
     assert [b"SET", b"a", b"1"] in seen and [b"SET", b"b", b"2"] in seen
 
@@ -122,13 +119,8 @@ def test_propagation_wraps_exec_in_multi(server, r):
 def test_several_effects_of_one_command_propagate_atomically(server, r):
     """SPOP with a count propagates one SREM per member: wrapped in MULTI/EXEC."""
     r.sadd("s", "a", "b", "c", "d")
-    seen = []
-    srv = server.server
-    server.call_in_loop(srv.propagation_consumers.append, lambda db, argv: seen.append(argv))
-    try:
+    with propagation(server) as seen:
         popped = r.spop("s", 2)
-    finally:
-        server.call_in_loop(srv.propagation_consumers.clear)
     assert len(popped) == 2
     assert seen[0] == [b"MULTI"] and seen[-1] == [b"EXEC"]
     assert sorted(a[2] for a in seen[1:-1]) == sorted(popped)
