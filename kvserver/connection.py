@@ -306,6 +306,14 @@ class Client(asyncio.Protocol):
             self.server.log_verbose("closing client that reached max query buffer length")
             self.close()
             return
+        if buf[0] != 42:
+            # Not a multibulk request: Redis reads it as an inline command
+            # ("$0\r\n" after a complete request), which hiredis would hold as
+            # an unfinished bulk string. The exact parser takes it from here.
+            self.pending = None
+            self.reader = hiredis.Reader()
+            self._process_slow(bytes(buf), python_first=True)
+            return
         try:
             protocol.parse_request(buf, 0, self.server.proto_limits(self))
         except protocol.ProtocolError as e:

@@ -432,3 +432,10 @@ def test_random_streams_like_redis(kv, real_redis, checked, chunks):
 def test_binary_junk_like_redis(kv, real_redis, checked, junk, prefix):
     reset_keys(kv.port, real_redis)
     same_as_redis(kv.port, real_redis, [prefix + junk])
+
+
+def test_inline_after_multibulk_in_one_read(kv, real_redis, checked):
+    """hypothesis found it: a "$0" line after a complete request is an inline
+    command for Redis, not the start of a bulk string."""
+    same_as_redis(kv.port, real_redis, [b"*1\r\n$4\r\nPING\r\n$0\r\n"])
+    same_as_redis(kv.port, real_redis, [b"*1\r\n$4\r\nPING\r\n:5\r\n"])
