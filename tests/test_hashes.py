@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kvserver.types import hash as hashmod
+from tests.conftest import propagation
 
 
 @pytest.fixture(params=["adaptive", "packed"])
@@ -122,19 +123,13 @@ def test_hincrbyfloat(diff):
 
 
 def test_hincrbyfloat_propagates_as_hset(server, r):
-    seen = []
-    srv = server.server
-    consumer = lambda dbid, argv: seen.append(argv)  # noqa: E731
-    srv.propagation_consumers.append(consumer)
-    try:
+    with propagation(server) as seen:
         r.hincrbyfloat("h", "f", "1.5")
         r.hincrbyfloat("h", "f", "0.1")
         r.hincrby("h", "i", 3)
         r.hset("h", "f", "x")
         r.hsetnx("h", "f", "y")
         r.hdel("h", "nosuch")
-    finally:
-        srv.propagation_consumers.remove(consumer)
     assert seen == [[b"HSET", b"h", b"f", b"1.5"], [b"HSET", b"h", b"f", b"1.6"],
                     [b"HINCRBY", b"h", b"i", b"3"], [b"HSET", b"h", b"f", b"x"]]
 

@@ -4,6 +4,7 @@ plus properties kvserver must keep on its own, and random command sequences."""
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import propagation
 from tests.rawclient import ReplyError
 
 
@@ -279,14 +280,7 @@ def test_large_list_ends(r):
 
 
 def test_propagation_of_pops(server, r):
-    seen = []
-
-    def consumer(dbid, argv):
-        seen.append(argv)
-
-    srv = server.server
-    srv.propagation_consumers.append(consumer)
-    try:
+    with propagation(server) as seen:
         r.rpush("a", "1", "2", "3")
         r.blpop(["nosuch", "a"], 0)
         r.execute_command("BLMPOP", "0", "1", "a", "RIGHT", "COUNT", "5")
@@ -296,8 +290,6 @@ def test_propagation_of_pops(server, r):
         r.lmpop(1, "c", direction="LEFT")
         r.lpushx("nosuch", "x")
         r.ltrim("c", 0, -1)
-    finally:
-        srv.propagation_consumers.remove(consumer)
     assert seen == [[b"RPUSH", b"a", b"1", b"2", b"3"], [b"LPOP", b"a"], [b"RPOP", b"a", b"2"],
                     [b"RPUSH", b"a", b"x"], [b"LMOVE", b"a", b"b", b"LEFT", b"RIGHT"],
                     [b"RPOPLPUSH", b"b", b"c"], [b"LPOP", b"c", b"1"]]
