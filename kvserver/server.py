@@ -395,10 +395,10 @@ class Server:
                         continue
                     raise
                 socks.append(s)
-                if not self.port:
-                    self.port = s.getsockname()[1]
                 if cfg.port == 0:
                     break
+        if socks:  # the port in use (the OS's pick for an ephemeral port)
+            self.port = socks[0].getsockname()[1]
         return socks
 
     async def _serve_socket(self, s: socket.socket) -> None:
@@ -419,10 +419,7 @@ class Server:
         # port 0: the OS picks a free port (the test double's mode); we then
         # listen on the first bind address only, and self.port tells which.
         for s in self._open_sockets():
-            srv = await self.loop.create_server(lambda: Client(self), sock=s,
-                                                backlog=cfg.tcp_backlog)
-            self.listeners.append(srv)
-            self.port = s.getsockname()[1]
+            await self._serve_socket(s)
         if cfg.unixsocket:
             try:
                 os.unlink(cfg.unixsocket)

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -601,3 +602,14 @@ def test_random_sets_match_redis(diff, pairs):
         for n, (kv, rd) in saved.items():
             assert diff.kv.execute("CONFIG", "SET", n, kv) == b"OK"
             assert diff.redis.execute("CONFIG", "SET", n, rd) == b"OK"
+
+
+def test_config_set_port_moves_the_listener():
+    """CONFIG SET port opens the new listener, closes the old one, and the
+    server reports the port it now uses."""
+    with KVServer() as srv:
+        new = free_port()
+        r = srv.client()
+        assert r.config_set("port", str(new))
+        assert srv.call_in_loop(lambda: srv.server.port) == new
+        assert redis.Redis(port=new).ping()
