@@ -147,7 +147,7 @@ class Blocking:
         if isinstance(r, CommandError):
             self.server.count_error(r)
         c.write_reply(r)
-        c.flush()
+        self.server.flush_later(c)
 
     def timeout(self, c: Client) -> None:
         """The timer fired (at the top of the event loop: safe to run c's queue)."""

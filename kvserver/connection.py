@@ -184,7 +184,7 @@ class Client(asyncio.Protocol):
             self._process_slow(data)
         else:
             self._process_fast(data)
-        self.flush()
+        self.server.flush_later(self)
 
     # -- input --------------------------------------------------------------
 

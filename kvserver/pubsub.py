@@ -67,7 +67,6 @@ class PubSub:
         self.patterns: dict[bytes, Subscribers] = {}
         self.shard_channels: dict[bytes, Subscribers] = {}
         self._matchers: dict[bytes, Callable[[bytes], bool]] = {}
-        self._to_flush: dict[Client, None] = {}
 
     # -- subscribing ---------------------------------------------------------------
 
@@ -163,9 +162,7 @@ class PubSub:
 
     def _deliver(self, subs: Subscribers, head2: bytes, head3: bytes, body: bytes) -> int:
         m2 = m3 = None
-        to_flush = self._to_flush
-        if not to_flush and not self._schedule():
-            to_flush = {}
+        flush_later = self.server.flush_later
         for c in subs:
             if c.resp3:
                 if m3 is None:
@@ -175,7 +172,7 @@ class PubSub:
                 if m2 is None:
                     m2 = head2 + body
                 c.out.append(m2)
-            to_flush[c] = None
+            flush_later(c)
         return len(subs)
 
     # -- output -----------------------------------------------------------------------
@@ -184,8 +181,7 @@ class PubSub:
         """Queue pre-encoded output for c (not the client running the command)
         and flush it at the end of this event-loop pass."""
         c.out.append(data)
-        if self._to_flush or self._schedule():
-            self._to_flush[c] = None
+        self.server.flush_later(c)
 
     def defer_push(self, c: Client, data: bytes) -> None:
         """Queue a push for c that must follow the reply c is being given, if
@@ -195,26 +191,7 @@ class PubSub:
             c.deferred_pushes = [data]
         else:
             d.append(data)
-        if self._to_flush or self._schedule():
-            self._to_flush[c] = None
-
-    def _schedule(self) -> bool:
-        """Flush the receivers once this event-loop pass ends. False without
-        a loop (a server driven directly, whose clients have no transport)."""
-        loop = self.server.loop
-        if loop is None:
-            return False
-        loop.call_soon(self.flush_pending)
-        return True
-
-    def flush_pending(self) -> None:
-        todo = self._to_flush
-        if not todo:
-            return
-        self._to_flush = {}
-        for c in todo:
-            if not c.closed:
-                c.flush()
+        self.server.flush_later(c)
 
     # -- introspection ----------------------------------------------------------------
 
