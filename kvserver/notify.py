@@ -16,6 +16,8 @@ tracking's invalidation hook), only while one of the features is on.
 
 from __future__ import annotations
 
+from functools import partial
+
 from kvserver.keyspace import Database
 from kvserver.server import Server
 
@@ -64,8 +66,6 @@ def publish_keyspace_event(srv: Server, cls: str, event: str, key: bytes, dbid: 
     if flags.keyevent:
         ps.publish(b"__keyevent@%d__:%s" % (dbid, ev), key)
 
-
-Server.keyspace_publisher = publish_keyspace_event  # type: ignore[assignment]
 
 
 # -- hooks in the keyspace, on only when needed ---------------------------------------
@@ -121,8 +121,12 @@ class HookedDatabase(Database):
 
 
 def update_db_hooks(srv: Server) -> None:
-    """Give srv's databases the hooked class while m/n events or tracking need it."""
+    """Install the publisher while some class of events is on (commands test
+    `keyspace_publisher is not None` before building an event), and give
+    srv's databases the hooked class while m/n events or tracking need it."""
     classes = event_flags(srv).classes
+    srv.keyspace_publisher = (  # type: ignore[method-assign]
+        partial(publish_keyspace_event, srv) if classes else None)
     srv.notify_keymiss = "m" in classes
     srv.notify_newkey = "n" in classes
     want = srv.notify_keymiss or srv.notify_newkey or srv.tracking.hooked

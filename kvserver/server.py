@@ -340,9 +340,10 @@ class Server:
 
     def notify_keyspace_event(self, cls: str, event: str, key: bytes, dbid: int) -> None:
         """Publish a keyspace notification when notify-keyspace-events enables
-        its class. Pub/sub (issue 4) installs the publisher."""
+        its class. kvserver.notify installs the publisher while any class is
+        on, so that callers can skip building an event when it is None."""
         pub = self.keyspace_publisher
-        if pub is not None and self.config.notify_keyspace_events:
+        if pub is not None:
             pub(cls, event, key, dbid)
 
     keyspace_publisher: Callable[[str, str, bytes, int], None] | None = None
