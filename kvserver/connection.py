@@ -27,12 +27,12 @@ import hiredis
 
 from kvserver import protocol
 from kvserver.dispatch import (
-    _BY_SPELLING,
+    _BY_SPELLING_SIMPLE,
     after_call,
     dispatch,  # swapped while a script is busy: scripting.busy
 )
 from kvserver.errors import CommandError
-from kvserver.resp import NOREPLY, encode
+from kvserver.resp import NOREPLY, OK, encode
 
 _PLAIN_DISPATCH = dispatch  # see Client.plain()
 
@@ -55,6 +55,11 @@ _hiredis_unlike_redis = re.compile(rb"\n(?:[+=(~|]|\*[1-9][0-9]{7})").search
 _big_count_at_start = re.compile(rb"\*[1-9][0-9]{7}").match
 _LENIENT_FIRST = frozenset(b"+=(~|")
 _SCAN_MAX = 16384
+# The hot path's commands by spelling (see CommandSpec.simple), and its
+# reply encodings of bulk strings and +OK (resp.encode gives the same bytes).
+_HOT = _BY_SPELLING_SIMPLE
+_BULK_HEAD = [b"$%d\r\n" % i for i in range(1024)]
+_OK_LINE = b"+OK\r\n"
 
 
 class Client(asyncio.Protocol):
@@ -205,23 +210,29 @@ class Client(asyncio.Protocol):
             self._process_slow(base, python_first=True, python_only=True)
             return
         reader = self.reader
-        has_data = reader.has_data
+        gets, has_data = reader.gets, reader.has_data
         if self.pending is None:
             base = data
         else:
             self.pending += data
             base = self.pending
         reader.feed(data)
-        done = []
+        done: list[list[bytes]] = []
         srv = self.server
-        out = self.out
+        push = self.out.append
         at_boundary = False
         plain = self.plain()
         resp3 = self.resp3
-        by_spelling = _BY_SPELLING.get
+        hot = _HOT.get
+        blocking = srv.blocking
+        slow_ns = srv.slowlog_threshold_ns
+        hot_argv = None
+        # Commandstats and the slowlog time each command: one clock read per
+        # command, ending one command's span and starting the next one's.
+        t0 = perf_counter_ns()
         try:
             while True:
-                argv = reader.gets()
+                argv = gets()
                 if argv is False:
                     break
                 if argv.__class__ is not list:  # '$...' or another non-array type
@@ -230,51 +241,65 @@ class Client(asyncio.Protocol):
                     if a.__class__ is not bytes:
                         raise hiredis.ProtocolError
                 done.append(argv)
-                if not argv:
+                n = len(argv)
+                if not n:
                     continue
-                cmd = by_spelling(argv[0]) if plain else None
-                if cmd is not None and not (cmd.simple and (
-                        cmd.arity == len(argv) or 0 > cmd.arity >= -len(argv))):
-                    cmd = None  # not for the hot path: dispatch decides
-                if cmd is not None:
+                cmd = hot(argv[0]) if plain else None
+                if cmd is not None and (cmd.arity == n or 0 > cmd.arity >= -n):
                     # The hot path: a plain client (see plain()) running a data
-                    # command that cannot change its state, so dispatch's checks
-                    # all pass; this is call() inlined, sharing after_call().
-                    self.last_argv = argv
+                    # command that cannot change its state, so dispatch's
+                    # checks all pass; this is call() inlined, sharing
+                    # after_call().
                     dirty = srv.dirty
                     self.propagate_as = None
-                    self.cmd = cmd
-                    t0 = perf_counter_ns()
+                    self.cmd = cmd  # error texts name it
                     try:
                         r = cmd.handler(self, argv)
                     except CommandError as e:
                         r = e
-                    dt = perf_counter_ns() - t0
-                    if r.__class__ is CommandError:
-                        cmd.failed_calls += 1
-                        srv.count_error(r)
+                    t1 = perf_counter_ns()
+                    dt = t1 - t0
+                    t0 = t1
                     cmd.calls += 1
                     cmd.usec += dt
-                    if dt >= srv.slowlog_threshold_ns or srv.monitors or srv.dirty != dirty:
+                    rc = r.__class__
+                    if rc is bytes:  # resp.encode's bulk string and +OK, inlined
+                        n = len(r)
+                        push(_BULK_HEAD[n] if n < 1024 else b"$%d\r\n" % n)
+                        push(r)
+                        push(b"\r\n")
+                    elif r is OK:
+                        push(_OK_LINE)
+                    else:
+                        if rc is CommandError:
+                            cmd.failed_calls += 1
+                            srv.count_error(r)
+                        push(encode(r, resp3))
+                    if dt >= slow_ns or srv.monitors or srv.dirty != dirty:
+                        self.last_argv = argv
                         after_call(self, cmd, argv, dt, dirty)
-                    if srv.blocking.ready:
-                        srv.blocking.handle_ready()
-                    out.append(encode(r, resp3))
-                elif (self.blocked is None and not self.queued_argv and not srv.pause_until
-                        and not self.reply_mode):
-                    self.last_argv = argv
-                    r = dispatch(self, argv)
-                    if srv.blocking.ready:
-                        srv.blocking.handle_ready()
-                    if r is not NOREPLY:
-                        out.append(encode(r, self.resp3))
+                    if blocking.ready:
+                        blocking.handle_ready()
+                    hot_argv = argv
                 else:
-                    self.execute(argv)
-                if cmd is None:  # the command may have changed the client's state
+                    hot_argv = None
+                    self.last_argv = argv
+                    if (self.blocked is None and not self.queued_argv and not srv.pause_until
+                            and not self.reply_mode):
+                        r = dispatch(self, argv)
+                        if blocking.ready:
+                            blocking.handle_ready()
+                        if r is not NOREPLY:
+                            push(encode(r, self.resp3))
+                    else:
+                        self.execute(argv)
+                    if self.closed or self.close_after_reply:
+                        return  # QUIT, CLIENT KILL of itself: what follows is not run
+                    # The command may have changed the client's state or the config.
                     plain = self.plain()
                     resp3 = self.resp3
-                if self.closed or self.close_after_reply:
-                    return  # QUIT, CLIENT KILL of itself: what follows is not run
+                    slow_ns = srv.slowlog_threshold_ns
+                    t0 = perf_counter_ns()
                 if not has_data():  # this request ended the input: no partial one
                     at_boundary = True
                     break
@@ -286,6 +311,9 @@ class Client(asyncio.Protocol):
             self.pending = None
             self._process_slow(bytes(base[consumed:]), python_first=True)
             return
+        finally:
+            if hot_argv is not None:  # what CLIENT LIST shows of this client
+                self.last_argv = hot_argv
         if at_boundary:
             self.pending = None
         else:

@@ -32,6 +32,8 @@ _SUBSCRIBED_ALLOWED = frozenset((b"subscribe", b"ssubscribe", b"unsubscribe", b"
 # names in random case cannot grow it without limit.
 _BY_SPELLING: dict[bytes, CommandSpec] = {}
 _BY_SPELLING_MAX = 4096
+# The same, for the commands the connection's hot path runs (CommandSpec.simple).
+_BY_SPELLING_SIMPLE: dict[bytes, CommandSpec] = {}
 
 
 def lookup_command(argv: list[bytes]) -> CommandSpec | CommandError:
@@ -59,6 +61,8 @@ def resolve_command(argv: list[bytes]) -> CommandSpec | CommandError:
             return errors.unknown_command(argv)
         if len(_BY_SPELLING) < _BY_SPELLING_MAX:
             _BY_SPELLING[name] = cmd
+            if cmd.simple:
+                _BY_SPELLING_SIMPLE[name] = cmd
     if cmd.subcommands and len(argv) > 1:
         # A container alone (CONFIG) fails its arity check below, as in Redis;
         # COMMAND alone runs its own handler.
