@@ -275,7 +275,8 @@ class Client(asyncio.Protocol):
                             cmd.failed_calls += 1
                             srv.count_error(r)
                         push(encode(r, resp3))
-                    if dt >= slow_ns or srv.monitors or srv.dirty != dirty:
+                    if (dt >= slow_ns or srv.monitors
+                            or (srv.dirty != dirty and srv.propagation_consumers)):
                         self.last_argv = argv
                         after_call(self, cmd, argv, dt, dirty)
                     if blocking.ready:

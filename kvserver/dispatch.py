@@ -155,7 +155,8 @@ def call(c: Client, cmd: CommandSpec, argv: list[bytes]) -> object:
         srv.count_error(r)
     cmd.calls += 1  # total_commands_processed is the sum of these (see info.py)
     cmd.usec += dt
-    if dt >= srv.slowlog_threshold_ns or srv.monitors or srv.dirty != dirty:
+    if (dt >= srv.slowlog_threshold_ns or srv.monitors
+            or (srv.dirty != dirty and srv.propagation_consumers)):
         after_call(c, cmd, argv, dt, dirty)
     if tracking is not None:
         srv.tracking.end_call(c, cmd, argv, prev_tracking)
