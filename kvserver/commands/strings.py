@@ -412,17 +412,24 @@ def substr(c, argv):
 
 
 def _to_ll(v: bytes) -> int | None:
-    """string2ll, fast: int() and a check that v is the canonical spelling
-    (no sign '+', spaces, underscores or leading zeros)."""
+    """string2ll: v must be the canonical spelling of a 64-bit integer (ASCII
+    digits, an optional '-', no leading zero; no '+', spaces or underscores,
+    all of which int() would accept)."""
+    if v.isdigit():  # bytes.isdigit is ASCII-only
+        if v[0] == 48 and len(v) > 1:
+            return None
+        return int(v) if len(v) < 19 else _checked_ll(v)
+    if len(v) > 1 and v[0] == 45 and v[1] != 48 and v[1:].isdigit():  # '-'
+        return int(v) if len(v) < 20 else _checked_ll(v)
+    return None
+
+
+def _checked_ll(v: bytes) -> int | None:
+    """A number of 19 digits or more: it may not fit in 64 bits."""
     if len(v) > 20:
         return None
-    try:
-        n = int(v)
-    except ValueError:
-        return None
-    if b"%d" % n != v or n > LLONG_MAX or n < LLONG_MIN:
-        return None
-    return n
+    n = int(v)
+    return n if LLONG_MIN <= n <= LLONG_MAX else None
 
 
 def _incr_generic(c, key: bytes, incr: int) -> int:
