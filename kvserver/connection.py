@@ -32,7 +32,7 @@ from kvserver.dispatch import (
     dispatch,  # swapped while a script is busy: scripting.busy
 )
 from kvserver.errors import CommandError
-from kvserver.resp import NOREPLY, OK, encode
+from kvserver.resp import _SMALL_INTS, NOREPLY, OK, encode
 
 _PLAIN_DISPATCH = dispatch  # see Client.plain()
 
@@ -56,7 +56,7 @@ _big_count_at_start = re.compile(rb"\*[1-9][0-9]{7}").match
 _LENIENT_FIRST = frozenset(b"+=(~|")
 _SCAN_MAX = 16384
 # The hot path's commands by spelling (see CommandSpec.simple), and its
-# reply encodings of bulk strings and +OK (resp.encode gives the same bytes).
+# reply encodings of bulk strings, +OK and integers (resp.encode's bytes).
 _HOT = _BY_SPELLING_SIMPLE
 _BULK_HEAD = [b"$%d\r\n" % i for i in range(1024)]
 _OK_LINE = b"+OK\r\n"
@@ -245,7 +245,7 @@ class Client(asyncio.Protocol):
                 if not n:
                     continue
                 cmd = hot(argv[0]) if plain else None
-                if cmd is not None and (cmd.arity == n or 0 > cmd.arity >= -n):
+                if cmd is not None and (n == cmd.arity or n >= cmd.min_argc):
                     # The hot path: a plain client (see plain()) running a data
                     # command that cannot change its state, so dispatch's
                     # checks all pass; this is call() inlined, sharing
@@ -270,6 +270,8 @@ class Client(asyncio.Protocol):
                         push(b"\r\n")
                     elif r is OK:
                         push(_OK_LINE)
+                    elif rc is int:
+                        push(_SMALL_INTS[r + 1] if -1 <= r <= 10000 else b":%d\r\n" % r)
                     else:
                         if rc is CommandError:
                             cmd.failed_calls += 1

@@ -57,6 +57,7 @@ class CommandSpec:
         "is_admin", "is_blocking", "is_noscript", "is_loading", "is_stale",
         "skip_monitor", "skip_slowlog", "is_no_multi", "allow_busy",
         "calls", "usec", "rejected_calls", "failed_calls", "precheck", "simple", "top_name",
+        "min_argc",
     )
 
     def __init__(self, name: str, handler: Handler | None, arity: int, flags: str,
@@ -73,6 +74,9 @@ class CommandSpec:
         self.top_name = (parent.name if parent else name).encode()
         self.handler = handler
         self.arity = arity
+        # A valid argument count n is `n == arity or n >= min_argc`: one test
+        # for both kinds of arity (exact when positive, a minimum when negative).
+        self.min_argc = -arity if arity < 0 else 1 << 62
         fl = flags.split()
         unknown = set(fl) - KNOWN_FLAGS
         if unknown:
