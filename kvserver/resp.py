@@ -10,6 +10,7 @@ client's protocol:
     Status           simple string        CommandError  error reply
     SetReply         set (RESP2 array)    Push        push (RESP2 array)
     Verbatim         verbatim string (RESP2 bulk)
+    Bulks            array of bytes only (no per-element type check)
     NULL_ARRAY       null (RESP2 ``*-1``)  Raw         pre-encoded bytes, sent as is
     NOREPLY          nothing is sent
 
@@ -32,6 +33,13 @@ class Status(bytes):
 
 class Raw(bytes):
     """Bytes already encoded as RESP, identical in RESP2 and RESP3."""
+
+    __slots__ = ()
+
+
+class Bulks(list):
+    """An array of plain bytes only, as its producer guarantees (a list's
+    elements): encoded without checking each element's type."""
 
     __slots__ = ()
 
@@ -98,6 +106,9 @@ def encode(r: object, resp3: bool) -> bytes:
         return b":%d\r\n" % r
     if r is None:
         return b"_\r\n" if resp3 else b"$-1\r\n"
+    if t is Bulks:
+        n = len(r)
+        return _encode_bulks(r, n) if n else b"*0\r\n"
     if t is list or t is tuple:
         n = len(r)
         if not n:
@@ -162,16 +173,21 @@ _ONLY_BYTES = {bytes}
 
 
 def _encode_bulk_array(r: list | tuple, n: int) -> bytes | None:
-    """An array made only of plain bytes (LRANGE, HKEYS, SMEMBERS...) encoded
-    with C-level passes instead of one encode() call per element; None when
-    an element is of another type or 512 bytes long or more."""
+    """An array made only of plain bytes (HKEYS, SMEMBERS...) encoded with
+    C-level passes instead of one encode() call per element; None when an
+    element is of another type or 512 bytes long or more."""
     if set(map(type, r)) != _ONLY_BYTES:
         return None
+    return _encode_bulks(r, n)
+
+
+def _encode_bulks(r: list | tuple, n: int) -> bytes | None:
+    """_encode_bulk_array once the elements are known to be bytes."""
     parts: list = [None] * (2 * n)
     try:
         parts[0::2] = map(_bulk_head, map(len, r))
-    except IndexError:
-        return None
+    except IndexError:  # an element of 512 bytes or more
+        return b"*%d\r\n" % n + b"".join([b"$%d\r\n%s\r\n" % (len(x), x) for x in r])
     parts[1::2] = r
     return b"".join((b"*%d\r\n" % n, b"\r\n".join(parts), b"\r\n"))
 

@@ -17,7 +17,7 @@ from kvserver.args import to_int
 from kvserver.blocking import parse_timeout
 from kvserver.commands.sets import numkeys_getkeys
 from kvserver.errors import CommandError
-from kvserver.resp import NOREPLY, NULL_ARRAY, OK
+from kvserver.resp import NOREPLY, NULL_ARRAY, OK, Bulks
 from kvserver.table import command
 from kvserver.types.list import RedisList
 
@@ -267,7 +267,7 @@ def lrange(c, argv):
     if lst is None:
         return []
     s, e = lst.clip(start, end)
-    return lst.range(s, e)
+    return lst.range(s, e, Bulks)
 
 
 @command("lindex", arity=3, flags="readonly", keys=(1, 1, 1), group="list", since="1.0.0",

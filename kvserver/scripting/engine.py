@@ -25,7 +25,7 @@ from kvserver import REDIS_COMPAT_VERSION
 from kvserver import dispatch as dispatch_mod
 from kvserver.dispatch import arity_error, call, resolve_command
 from kvserver.errors import CommandError
-from kvserver.resp import NULL_ARRAY, Push, Raw, SetReply, Status, Verbatim, format_double
+from kvserver.resp import NULL_ARRAY, Bulks, Push, Raw, SetReply, Status, Verbatim, format_double
 from kvserver.scripting import libs
 from kvserver.scripting.bytecode import strip
 from kvserver.scripting.libs.cjson import NULL
@@ -300,7 +300,7 @@ class LuaEngine:
             return None if resp3 else False
         if t is Status:
             return self._table_from({b"ok": bytes(r)})
-        if t is list or t is tuple or t is Push:
+        if t is list or t is tuple or t is Push or t is Bulks:
             to_lua = self.to_lua
             return self._table_from([to_lua(x, resp3) for x in r])
         if isinstance(r, CommandError):

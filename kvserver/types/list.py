@@ -45,16 +45,17 @@ class RedisList(deque):
             end = n - 1
         return start, end
 
-    def range(self, start: int, end: int) -> list[bytes]:
-        """Elements start..end (already clipped), walking from the nearer end."""
+    def range(self, start: int, end: int, into: type[list] = list) -> list[bytes]:
+        """Elements start..end (already clipped), walking from the nearer end,
+        in a new list of type `into` (a list subclass)."""
         if start > end:
-            return []
+            return into()
         n = len(self)
         if start == 0 and end == n - 1:
-            return list(self)
+            return into(self)
         if start <= n - 1 - end:
-            return list(islice(self, start, end + 1))
-        out = list(islice(reversed(self), n - 1 - end, n - start))
+            return into(islice(self, start, end + 1))
+        out = into(islice(reversed(self), n - 1 - end, n - start))
         out.reverse()
         return out
 
