@@ -39,22 +39,24 @@ class Limits:
 
 
 def string2ll(s: bytes) -> int | None:
-    """Redis's strict integer parse: no sign '+', no leading zeros, no spaces."""
-    n = len(s)
-    if n == 0 or n > 20:
-        return None
-    if s == b"0":
-        return 0
-    start = 1 if s[0] == 45 else 0  # '-'
-    if start == n or not 49 <= s[start] <= 57:  # first digit 1-9
-        return None
-    for ch in s[start + 1 :]:
-        if not 48 <= ch <= 57:
+    """Redis's strict integer parse: the canonical spelling of a 64-bit
+    integer (ASCII digits, an optional '-', no leading zero; no '+', spaces
+    or underscores, all of which int() would accept)."""
+    if s.isdigit():  # bytes.isdigit is ASCII-only
+        if s[0] == 48 and len(s) > 1:
             return None
-    v = int(s)
-    if not -(2**63) <= v <= 2**63 - 1:
+        return int(s) if len(s) < 19 else _checked_ll(s)
+    if len(s) > 1 and s[0] == 45 and s[1] != 48 and s[1:].isdigit():  # '-'
+        return int(s) if len(s) < 20 else _checked_ll(s)
+    return None
+
+
+def _checked_ll(s: bytes) -> int | None:
+    """A number of 19 digits or more: it may not fit in 64 bits."""
+    if len(s) > 20:
         return None
-    return v
+    v = int(s)
+    return v if -(2**63) <= v <= 2**63 - 1 else None
 
 
 def parse_request(buf: bytes | bytearray, pos: int, limits: Limits):

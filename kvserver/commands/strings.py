@@ -411,27 +411,6 @@ def substr(c, argv):
 # -- counters ------------------------------------------------------------------
 
 
-def _to_ll(v: bytes) -> int | None:
-    """string2ll: v must be the canonical spelling of a 64-bit integer (ASCII
-    digits, an optional '-', no leading zero; no '+', spaces or underscores,
-    all of which int() would accept)."""
-    if v.isdigit():  # bytes.isdigit is ASCII-only
-        if v[0] == 48 and len(v) > 1:
-            return None
-        return int(v) if len(v) < 19 else _checked_ll(v)
-    if len(v) > 1 and v[0] == 45 and v[1] != 48 and v[1:].isdigit():  # '-'
-        return int(v) if len(v) < 20 else _checked_ll(v)
-    return None
-
-
-def _checked_ll(v: bytes) -> int | None:
-    """A number of 19 digits or more: it may not fit in 64 bits."""
-    if len(v) > 20:
-        return None
-    n = int(v)
-    return n if LLONG_MIN <= n <= LLONG_MAX else None
-
-
 def _incr_generic(c, key: bytes, incr: int) -> int:
     db = c.db
     v = db.lookup_write(key, bytes)
@@ -439,7 +418,7 @@ def _incr_generic(c, key: bytes, incr: int) -> int:
         db.add(key, b"%d" % incr)
         value = incr
     else:
-        old = _to_ll(v)
+        old = string2ll(v)
         if old is None:
             raise CommandError(errors.NOT_INTEGER)
         value = old + incr
