@@ -12,6 +12,7 @@ processMultibulkBuffer.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 INLINE_MAX_SIZE = 64 * 1024  # PROTO_INLINE_MAX_SIZE
@@ -157,7 +158,10 @@ _HEX = b"0123456789abcdefABCDEF"
 # closing quote. An unquoted argument, though, ends only at one of _TOKEN_END
 # (so "\x01\x0b*1" is one argument, as in Redis).
 _SPACE = b" \n\r\t\v\f"
-_TOKEN_END = b" \n\r\t\0"
+_TOKEN_END = b" \n\r\t"
+# Where _SPACE and _TOKEN_END differ, and quoting: a line without any of
+# these splits as bytes.split() splits it.
+_plain_line = re.compile(rb"[\"'\0\v\f]").search
 
 
 def split_args(line: bytes) -> list[bytes] | None:
@@ -166,6 +170,13 @@ def split_args(line: bytes) -> list[bytes] | None:
     Returns None for unbalanced quotes, or a closing quote not followed by a
     space, exactly where Redis does.
     """
+    if _plain_line(line) is None:
+        # No quote, NUL, \v or \f: the loop below would split at the same
+        # whitespace that bytes.split() does.
+        return line.split()
+    nul = line.find(b"\0")
+    if nul != -1:
+        line = line[:nul]  # sdssplitargs reads a C string: a NUL ends it
     args: list[bytes] = []
     i, n = 0, len(line)
     while True:
