@@ -168,7 +168,6 @@ def encode(r: object, resp3: bool) -> bytes:
 
 
 _BULK_HEADS = [b"$%d" % i for i in range(512)]
-_bulk_head = _BULK_HEADS.__getitem__
 _ONLY_BYTES = {bytes}
 
 
@@ -181,15 +180,16 @@ def _encode_bulk_array(r: list | tuple, n: int) -> bytes | None:
     return _encode_bulks(r, n)
 
 
-def _encode_bulks(r: list | tuple, n: int) -> bytes | None:
+def _encode_bulks(r: list | tuple, n: int, heads: list[bytes] = _BULK_HEADS) -> bytes:
     """_encode_bulk_array once the elements are known to be bytes."""
     parts: list = [None] * (2 * n)
     try:
-        parts[0::2] = map(_bulk_head, map(len, r))
+        parts[0::2] = [heads[len(x)] for x in r]
     except IndexError:  # an element of 512 bytes or more
         return b"*%d\r\n" % n + b"".join([b"$%d\r\n%s\r\n" % (len(x), x) for x in r])
     parts[1::2] = r
-    return b"".join((b"*%d\r\n" % n, b"\r\n".join(parts), b"\r\n"))
+    parts.append(b"")  # the last element's CRLF
+    return b"*%d\r\n" % n + b"\r\n".join(parts)
 
 
 def _encode_error(msg: str) -> bytes:
