@@ -93,6 +93,8 @@ def strtod(s: bytes, erange_ok: bool = True) -> float | None:
 
 def parse_score(b: bytes, msg: str = errors.NOT_FLOAT) -> float:
     """A score, increment or weight as Redis's string2d accepts it."""
+    if b.isdigit() and len(b) < 300:  # ASCII digits only: float() is exact
+        return float(b)
     try:
         v = float(b)
     except ValueError:
@@ -288,17 +290,15 @@ def _zadd_generic(c, argv: list[bytes], flags: int):
                   ("6.2.0", "Added the `GT` and `LT` options.")))
 def zadd(c, argv):
     # Fast path: one score-member pair and no option (what most clients send).
-    if len(argv) != 4 or argv[2] in _ZADD_OPTS:
+    if len(argv) != 4:
         return _zadd_generic(c, argv, 0)
     b = argv[2]
-    try:
+    if b.isdigit() and len(b) < 300:  # an integral score: float() is exact
         score = float(b)
-    except ValueError:
-        score = parse_score(b)
+    elif b in _ZADD_OPTS:
+        return _zadd_generic(c, argv, 0)
     else:
-        if not (-_DBL_MAX <= score <= _DBL_MAX) or (not score and len(b) > 3) \
-                or b[0] <= 32 or b[-1] <= 32 or b"_" in b:
-            score = parse_score(b)  # see parse_score
+        score = parse_score(b)
     db = c.db
     key = argv[1]
     m = argv[3]
