@@ -32,7 +32,7 @@ from kvserver.dispatch import (
     dispatch,  # swapped while a script is busy: scripting.busy
 )
 from kvserver.errors import CommandError
-from kvserver.resp import _SMALL_INTS, NOREPLY, OK, encode
+from kvserver.resp import NOREPLY, OK, SMALL_INTS, encode
 
 _PLAIN_DISPATCH = dispatch  # see Client.plain()
 
@@ -263,7 +263,7 @@ class Client(asyncio.Protocol):
                     cmd.calls += 1
                     cmd.usec += dt
                     rc = r.__class__
-                    if rc is bytes:  # resp.encode's bulk string and +OK, inlined
+                    if rc is bytes:  # resp.encode's commonest cases, inlined
                         n = len(r)
                         push(_BULK_HEAD[n] if n < 1024 else b"$%d\r\n" % n)
                         push(r)
@@ -271,7 +271,7 @@ class Client(asyncio.Protocol):
                     elif r is OK:
                         push(_OK_LINE)
                     elif rc is int:
-                        push(_SMALL_INTS[r + 1] if -1 <= r <= 10000 else b":%d\r\n" % r)
+                        push(SMALL_INTS[r + 1] if -1 <= r <= 10000 else b":%d\r\n" % r)
                     else:
                         if rc is CommandError:
                             cmd.failed_calls += 1

@@ -80,8 +80,9 @@ QUEUED = Status(b"QUEUED")
 PONG = Status(b"PONG")
 
 _OK_BYTES = b"+OK\r\n"
-# Small integers are encoded once: counters and booleans are most integer replies.
-_SMALL_INTS = [b":%d\r\n" % i for i in range(-1, 10001)]
+# Small integers are encoded once: counters and booleans are most integer
+# replies. SMALL_INTS[i + 1] is the reply for i, -1 <= i <= 10000.
+SMALL_INTS = [b":%d\r\n" % i for i in range(-1, 10001)]
 
 
 def format_double(d: float) -> bytes:
@@ -102,7 +103,7 @@ def encode(r: object, resp3: bool) -> bytes:
         return _OK_BYTES
     if t is int:
         if -1 <= r <= 10000:
-            return _SMALL_INTS[r + 1]
+            return SMALL_INTS[r + 1]
         return b":%d\r\n" % r
     if r is None:
         return b"_\r\n" if resp3 else b"$-1\r\n"
