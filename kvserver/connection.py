@@ -7,8 +7,13 @@ switch parsers mid-stream we need to know where hiredis stopped; a well-formed
 request's wire size follows from its argv, so that is computed only on the rare
 slow path, never per command.
 
-Output: replies of one read batch are joined and written with one
-transport.write, so a pipeline costs one syscall.
+Output: replies accumulate in `out` and are written, joined, once the event
+loop has read every ready socket (Server.flush_later, Redis's beforeSleep):
+a pipeline costs one write, and many clients' writes come in one burst.
+
+The hot path (_process_fast) runs a plain client's data commands with call()
+inlined, one clock read per command and the commonest replies encoded in
+place; everything else goes through dispatch().
 
 A client that is blocked (BLPOP, ...) or held by CLIENT PAUSE keeps its later
 commands in `queued_argv`, served in order once it is released.
