@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=5, help="kvserver/Redis alternations")
     ap.add_argument("--requests", type=int, default=100_000,
                     help="requests per test at -c 50 -P 1 (x4 at -P 16, /10 at -c 1)")
+    ap.add_argument("--random-keys", type=int, default=0, metavar="N",
+                    help="redis-benchmark -r N: keys, members and scores drawn from N "
+                         "(collections grow to about N elements); default: one key")
     ap.add_argument("--quick", action="store_true", help="1 round of 20,000 requests")
     ap.add_argument("--memory", action="store_true",
                     help="measure memory (RSS) instead of throughput")
@@ -101,13 +104,14 @@ def main(argv: list[str] | None = None) -> int:
         if not tests:
             print("nothing to run")
             return 1
-        rows, raw = throughput.measure(kv, redis, tests, rounds, requests, pin)
+        rows, raw = throughput.measure(kv, redis, tests, rounds, requests, pin,
+                                       random_keys=args.random_keys)
     finally:
         kv.stop()
         redis.stop()
     print()
     print(throughput.table(rows))
-    env = throughput.environment(kv, redis, rounds, requests, pin)
+    env = throughput.environment(kv, redis, rounds, requests, pin, args.random_keys)
     throughput.write_results(args.out, rows, raw, env)
     print(f"\nwritten: {args.out}/throughput.csv, throughput.md, throughput.png")
     return 0

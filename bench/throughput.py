@@ -102,12 +102,15 @@ def implemented(srv: Server, tests: list[Test]) -> list[Test]:
 
 
 def run_benchmark(srv: Server, tests: list[Test], cfg: ClientConfig, requests: int,
-                  pin: bool) -> dict[str, dict[str, float]]:
-    """One redis-benchmark run: {test name: {rps, avg, p50, p99}}."""
+                  pin: bool, random_keys: int = 0) -> dict[str, dict[str, float]]:
+    """One redis-benchmark run: {test name: {rps, avg, p50, p99}}. random_keys:
+    redis-benchmark's -r (keys, members and scores drawn from that many)."""
     n = max(1000, int(requests * cfg.scale))
     argv = [benchmark_path(), "-h", "127.0.0.1", "-p", str(srv.port),
             "-c", str(cfg.clients), "-P", str(cfg.pipeline), "-n", str(n),
             "-t", ",".join(t.name for t in tests), "--csv"]
+    if random_keys:
+        argv[1:1] = ["-r", str(random_keys)]
     p = subprocess.run(pinned(argv, CLIENT_CPU, pin), capture_output=True, text=True,
                        timeout=max(600, n / 100))
     if p.returncode != 0:
@@ -135,14 +138,15 @@ class Row:
 
 
 def measure(kv: Server, redis: Server, tests: list[Test], rounds: int, requests: int,
-            pin: bool, configs: list[ClientConfig] = CONFIGS) -> tuple[list[Row], list[dict]]:
+            pin: bool, configs: list[ClientConfig] = CONFIGS,
+            random_keys: int = 0) -> tuple[list[Row], list[dict]]:
     """Alternate kvserver and Redis; return summary rows and every raw run."""
     raw: list[dict] = []
     for r in range(1, rounds + 1):
         for cfg in configs:
             for srv in (kv, redis):  # A then B, in every round
                 t0 = time.monotonic()
-                res = run_benchmark(srv, tests, cfg, requests, pin)
+                res = run_benchmark(srv, tests, cfg, requests, pin, random_keys)
                 for name, vals in res.items():
                     raw.append({"round": r, "config": cfg.label, "server": srv.kind,
                                 "test": name, **vals})
@@ -225,7 +229,8 @@ def summary_markdown(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def environment(kv: Server, redis: Server, rounds: int, requests: int, pin: bool) -> dict:
+def environment(kv: Server, redis: Server, rounds: int, requests: int, pin: bool,
+                random_keys: int = 0) -> dict:
     import os
 
     return {
@@ -233,6 +238,7 @@ def environment(kv: Server, redis: Server, rounds: int, requests: int, pin: bool
         "kvserver": kv.version, "redis": redis.version,
         "python": platform.python_version(), "machine": platform.machine(),
         "cpus": os.cpu_count(), "pinned": pin, "rounds": rounds, "requests": requests,
+        "random_keys": random_keys,
     }
 
 
