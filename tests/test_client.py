@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kvserver.testing import KVServer
-from tests.rawclient import RawClient, ReplyError
+from tests.rawclient import RawClient, ReplyError, encode_command
 
 # Fields whose values do not depend on ids, addresses, timing or memory layout.
 STABLE_FIELDS = ("name", "flags", "db", "sub", "psub", "ssub", "multi", "qbuf", "argv-mem",
@@ -93,6 +93,25 @@ def test_info_and_list_lines_match_redis(diff):
         assert kv[0]["flags"] == "N" and kv[0]["qbuf"] == "26" and kv[0]["argv-mem"] == "10"
         assert kv[0]["cmd"] == ("client|info" if cmd[1] == "INFO" else "client|list")
         assert kraw.startswith(b"$") and rraw.startswith(b"$")
+
+
+def test_a_pipelining_client_seen_from_another_like_redis(diff):
+    # A pipeline of data commands runs on the connection's hot path, which
+    # records the client's last command once per read: another client's
+    # CLIENT LIST must still show the last one, as Redis does.
+    kv_id, rd_id = diff.kv.execute("CLIENT", "ID"), diff.redis.execute("CLIENT", "ID")
+    pipeline = (encode_command(("SET", "k", "v" * 10)) + encode_command(("LPUSH", "l", "a"))
+                + encode_command(("GET", "k")))
+    for c in (diff.kv, diff.redis):
+        c.send_raw(pipeline)
+        for _ in range(3):
+            c.read_reply()
+    (kraw, kval), (rraw, rval) = diff.other.both("CLIENT", "LIST")
+    kv = [d for d in parse_list(kval) if d["id"] == str(kv_id)]
+    rd = [d for d in parse_list(rval) if d["id"] == str(rd_id)]
+    assert len(kv) == len(rd) == 1
+    assert stable(kv[0]) == stable(rd[0])
+    assert kv[0]["cmd"] == rd[0]["cmd"] == "get"
 
 
 def test_info_is_verbatim_in_resp3(diff3):
