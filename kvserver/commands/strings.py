@@ -268,9 +268,11 @@ def _mset_generic(c, argv, nx: bool):
             if db.lookup(argv[j]) is not None:
                 return 0
     publish = c.server.keyspace_publisher is not None
+    expires = db.expires
     for j in range(1, len(argv), 2):
         key = argv[j]
-        db.lookup(key)  # expire first, as setKey's lookupKeyWrite does
+        if expires and key in expires:
+            db.expire_if_needed(key)  # expire first, as setKey's lookupKeyWrite does
         db.set(key, argv[j + 1])
         if publish:
             notify(c, "$", "set", key)
