@@ -120,6 +120,7 @@ class CommandSpec:
         # simple: a data command that never changes the calling client's state
         # (no MULTI, auth, subscriptions, blocking, reply mode...), so a plain
         # client may run it on the connection's hot path (kvserver.connection).
+        # command(simple=True) marks others so (PING, ECHO).
         self.simple = (handler is not None and group in _DATA_GROUPS and parent is None
                        and "blocking" not in s)
         self.reset_stats()
@@ -178,20 +179,25 @@ def command(name: str, *, arity: int, flags: str = "", keys: tuple[int, int, int
             group: str, since: str = "1.0.0", summary: str = "", complexity: str = "",
             args: str = "", doc_flags: str = "", tips: str = "",
             getkeys: Callable[[list[bytes]], list[int]] | None = None,
-            acl: str | None = None, history: tuple[tuple[str, str], ...] = ()):
+            acl: str | None = None, history: tuple[tuple[str, str], ...] = (),
+            simple: bool = False):
     """Declare a top-level command; decorates its handler.
 
     `acl`: the ACL categories Redis's commands/*.json list ("@keyspace @dangerous"),
     replacing the one the group implies (those the flags imply are always added);
-    `history`: COMMAND DOCS's ((version, change), ...)."""
+    `history`: COMMAND DOCS's ((version, change), ...); `simple`: a command
+    outside the data groups that, for a plain client, never changes the
+    client's state either (PING, ECHO): see CommandSpec.simple."""
 
     def register(fn: Handler) -> Handler:
         key = name.encode()
         if key in TABLE:
             raise ValueError(f"command {name} declared twice")
-        TABLE[key] = CommandSpec(name, fn, arity, flags, keys, group, since, summary,
-                                 complexity, args, doc_flags, tips, getkeys, acl=acl,
-                                 history=history)
+        spec = TABLE[key] = CommandSpec(name, fn, arity, flags, keys, group, since, summary,
+                                        complexity, args, doc_flags, tips, getkeys, acl=acl,
+                                        history=history)
+        if simple:
+            spec.simple = True
         return fn
 
     return register

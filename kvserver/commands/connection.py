@@ -12,7 +12,7 @@ from kvserver.table import command
 @command("ping", arity=-1, flags="fast", group="connection", since="1.0.0",
          tips="request_policy:all_shards response_policy:all_succeeded",
          summary="Ping the server", complexity="O(1)",
-         args="[message]")
+         args="[message]", simple=True)
 def ping(c, argv):
     if len(argv) > 2:
         raise errors.wrong_arity("ping")
@@ -24,7 +24,7 @@ def ping(c, argv):
 
 
 @command("echo", arity=2, flags="loading stale fast", group="connection", since="1.0.0",
-         summary="Echo the given string", complexity="O(1)", args="message")
+         summary="Echo the given string", complexity="O(1)", args="message", simple=True)
 def echo(c, argv):
     return argv[1]
 
