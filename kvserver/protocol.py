@@ -92,10 +92,7 @@ def _parse_inline(buf, pos):
         if nl != -1 or len(buf) - pos > INLINE_MAX_SIZE:
             raise ProtocolError("too big inline request")
         return None, pos
-    line = bytes(buf[pos:nl])
-    if line.endswith(b"\r"):
-        line = line[:-1]
-    argv = split_args(line)
+    argv = split_args(bytes(buf[pos:nl - 1 if nl > pos and buf[nl - 1] == 13 else nl]))
     if argv is None:
         raise ProtocolError("unbalanced quotes in request")
     return argv, nl + 1
