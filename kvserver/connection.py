@@ -60,9 +60,7 @@ _hiredis_unlike_redis = re.compile(rb"\n(?:[+=(~|]|\*[1-9][0-9]{7})").search
 _big_count_at_start = re.compile(rb"\*[1-9][0-9]{7}").match
 _LENIENT_FIRST = frozenset(b"+=(~|")
 _SCAN_MAX = 16384
-# The hot path's commands by spelling (see CommandSpec.simple), and its
-# reply encodings of bulk strings, +OK and integers (resp.encode's bytes).
-_HOT = _BY_SPELLING_SIMPLE
+# The hot path's reply encodings of bulk strings and +OK (resp.encode's bytes).
 _BULK_HEAD = [b"$%d\r\n" % i for i in range(1024)]
 _OK_LINE = b"+OK\r\n"
 
@@ -228,7 +226,7 @@ class Client(asyncio.Protocol):
         at_boundary = False
         plain = self.plain()
         resp3 = self.resp3
-        hot = _HOT.get
+        hot = _BY_SPELLING_SIMPLE.get  # the commands of the hot path, by spelling
         blocking = srv.blocking
         slow_ns = srv.slowlog_threshold_ns
         hot_argv = None
