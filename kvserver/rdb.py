@@ -326,8 +326,11 @@ def lzf_decompress(data: bytes, size: int) -> bytes:
             length += 2
             if ref < 0:
                 raise BadData
-            for k in range(length):  # may overlap what it is writing
-                out.append(out[ref + k])
+            if ref + length <= len(out):
+                out += out[ref:ref + length]
+            else:  # the copy overlaps what it writes: a repeating pattern
+                for k in range(length):
+                    out.append(out[ref + k])
         if len(out) > size:
             raise BadData
     if len(out) != size:

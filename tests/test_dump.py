@@ -4,6 +4,7 @@ word, and RESTORE's TTL handling and propagation are Redis's."""
 
 from __future__ import annotations
 
+import random
 import struct
 
 import pytest
@@ -85,6 +86,17 @@ def test_kvserver_payloads_restore_in_redis(r, rr):
         assert rr.restore(key, 0, payload) == b"OK", key
         assert content(rr, key) == content(r, key), key
         assert rr.object("encoding", key) == r.object("encoding", key), key
+
+
+def test_lzf_strings_from_redis(r, rr):
+    # Strings over 20 bytes that compress: Redis stores them LZF-compressed.
+    rng = random.Random(3)
+    for i in range(100):
+        alphabet = rng.choice([b"ab", b"abcdefgh", bytes(range(256))])
+        v = bytes(rng.choice(alphabet) for _ in range(rng.randint(21, 3000)))
+        rr.set("x", v)
+        r.restore("x", 0, rr.dump("x"), replace=True)
+        assert r.get("x") == v, i
 
 
 def test_dump_of_a_string_is_redis_s(r, rr):
