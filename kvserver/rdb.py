@@ -1,4 +1,5 @@
-"""Redis's RDB encoding of one value: what DUMP writes and RESTORE reads.
+"""Redis's RDB encoding: of one value, what DUMP writes and RESTORE reads, and
+the building blocks FUNCTION DUMP/RESTORE share (kvserver.scripting.functions).
 
 A DUMP payload is one RDB object (a type byte, then the value) followed by
 the RDB version (2 bytes, little-endian) and a CRC-64 of everything before it
@@ -39,7 +40,7 @@ _ENC_INT8, _ENC_INT16, _ENC_INT32, _ENC_LZF = 0, 1, 2, 3
 _QUICKLIST_PLAIN, _QUICKLIST_PACKED = 1, 2
 
 
-class BadData(Exception):
+class BadData(ValueError):
     """The payload is not a value this server can load (RESTORE: Bad data format)."""
 
 
@@ -72,6 +73,11 @@ def dump_payload(value: object) -> bytes:
     """DUMP's reply for value."""
     body = bytearray()
     _write_object(body, value)
+    return with_footer(body)
+
+
+def with_footer(body: bytearray) -> bytes:
+    """A DUMP payload: body, then the RDB version and the CRC-64 of both."""
     body += struct.pack("<H", RDB_VERSION)
     return bytes(body) + struct.pack("<Q", crc64(body))
 
@@ -90,7 +96,7 @@ def load_payload(payload: bytes, config: Config) -> object:
     """The value of a payload that passed payload_is_valid; raises BadData."""
     # Redis reads the object from the whole payload, footer included: an
     # object cut short takes its last bytes from the footer.
-    r = _Reader(payload, len(payload))
+    r = Reader(payload)
     try:
         value = _read_object(r, config)
     except (IndexError, struct.error, ValueError, OverflowError, MemoryError):
@@ -100,7 +106,7 @@ def load_payload(payload: bytes, config: Config) -> object:
 
 # -- writing ----------------------------------------------------------------------------
 
-def _write_length(out: bytearray, n: int) -> None:
+def write_length(out: bytearray, n: int) -> None:
     if n < 1 << 6:
         out.append(n)
     elif n < 1 << 14:
@@ -113,7 +119,7 @@ def _write_length(out: bytearray, n: int) -> None:
         out += struct.pack(">Q", n)
 
 
-def _write_string(out: bytearray, s: bytes) -> None:
+def write_string(out: bytearray, s: bytes) -> None:
     # A short canonical integer is stored as one (rdbTryIntegerEncoding), so
     # that a small string's DUMP is Redis's, byte for byte. (Redis also
     # LZF-compresses strings over 20 bytes; kvserver writes them raw.)
@@ -129,36 +135,36 @@ def _write_string(out: bytearray, s: bytes) -> None:
             if -(1 << 31) <= v < 1 << 31:
                 out += b"\xc2" + struct.pack("<i", v)
                 return
-    _write_length(out, len(s))
+    write_length(out, len(s))
     out += s
 
 
 def _write_object(out: bytearray, v: object) -> None:
     if isinstance(v, bytes):
         out.append(TYPE_STRING)
-        _write_string(out, v)
+        write_string(out, v)
     elif isinstance(v, RedisList):
         out.append(TYPE_LIST)
-        _write_length(out, len(v))
+        write_length(out, len(v))
         for e in v:
-            _write_string(out, e)
+            write_string(out, e)
     elif isinstance(v, RedisSet):
         out.append(TYPE_SET)
-        _write_length(out, len(v))
+        write_length(out, len(v))
         for m in v.members:
-            _write_string(out, m)
+            write_string(out, m)
     elif isinstance(v, RedisHash):
         out.append(TYPE_HASH)
         items = v.items()
-        _write_length(out, len(items))
+        write_length(out, len(items))
         for f, val in items:
-            _write_string(out, f)
-            _write_string(out, val)
+            write_string(out, f)
+            write_string(out, val)
     elif isinstance(v, ZSet):
         out.append(TYPE_ZSET_2)
-        _write_length(out, len(v))
+        write_length(out, len(v))
         for m, score in v.dict.items():
-            _write_string(out, m)
+            write_string(out, m)
             out += struct.pack("<d", score)
     else:
         raise TypeError(f"no RDB encoding for {type(v).__name__}")
@@ -166,13 +172,16 @@ def _write_object(out: bytearray, v: object) -> None:
 
 # -- reading ----------------------------------------------------------------------------
 
-class _Reader:
+class Reader:
+    """Reads RDB lengths and strings from buf (to its end, or to `end`);
+    anything cut short or malformed raises BadData."""
+
     __slots__ = ("buf", "pos", "end")
 
-    def __init__(self, buf: bytes, end: int) -> None:
+    def __init__(self, buf: bytes, end: int | None = None) -> None:
         self.buf = buf
         self.pos = 0
-        self.end = end
+        self.end = len(buf) if end is None else end
 
     def take(self, n: int) -> bytes:
         p = self.pos
@@ -222,7 +231,7 @@ class _Reader:
         raise BadData
 
 
-def _read_object(r: _Reader, config: Config) -> object:
+def _read_object(r: Reader, config: Config) -> object:
     t = r.byte()
     if t == TYPE_STRING:
         return r.string()
@@ -289,7 +298,7 @@ def _nonempty(v):
     return v
 
 
-def _old_double(r: _Reader) -> float:
+def _old_double(r: Reader) -> float:
     """RDB_TYPE_ZSET's scores: a length byte and ASCII, 253-255 for nan/+inf/-inf."""
     n = r.byte()
     if n == 253:
@@ -319,8 +328,12 @@ def lzf_decompress(data: bytes, size: int) -> bytes:
         else:  # a back-reference
             length = ctrl >> 5
             if length == 7:
+                if i >= n:
+                    raise BadData
                 length += data[i]
                 i += 1
+            if i >= n:
+                raise BadData
             ref = len(out) - ((ctrl & 0x1F) << 8) - data[i] - 1
             i += 1
             length += 2

@@ -402,11 +402,15 @@ def test_restore_bad_payloads(fdiff):
         good[:-10] + b"\x0b\x00" + good[-8:],  # a newer RDB version
         b"\x00" + good[1:],                    # not a function opcode (checksum wrong too)
     ]
-    from kvserver.scripting import rdb
+    from kvserver import rdb
 
     def sign(body: bytes) -> bytes:
-        body += b"\x0a\x00"
-        return body + rdb.crc64(body).to_bytes(8, "little")
+        return rdb.with_footer(bytearray(body))
+
+    def rdb_string(s: bytes) -> bytes:
+        out = bytearray()
+        rdb.write_string(out, s)
+        return bytes(out)
 
     bad += [
         sign(b"\x00"),
@@ -421,8 +425,8 @@ def test_restore_bad_payloads(fdiff):
         d.check("FUNCTION", "RESTORE", payload)
         d.check("FUNCTION", "LIST")
     # Redis 7.0 RC1/RC2's format: name, engine, description flag, code
-    pre_ga = (b"\xf6" + rdb.encode_string(b"pre") + rdb.encode_string(b"LUA") + b"\x00"
-              + rdb.encode_string(b"redis.register_function('pre', function() return 'ga' end)"))
+    pre_ga = (b"\xf6" + rdb_string(b"pre") + rdb_string(b"LUA") + b"\x00"
+              + rdb_string(b"redis.register_function('pre', function() return 'ga' end)"))
     d.check("FUNCTION", "RESTORE", sign(pre_ga))
     d.check("FCALL", "pre", 0)
     d.check("FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "pre")

@@ -19,8 +19,8 @@ import re
 import time
 from typing import TYPE_CHECKING
 
+from kvserver import rdb
 from kvserver.protocol import split_args
-from kvserver.scripting import rdb
 from kvserver.scripting.libs.cnum import fmt_number
 from kvserver.scripting.luaerr import table_error
 from kvserver.scripting.state import FLAG_BITS
@@ -282,52 +282,43 @@ def create_library(st: Scripting, code: bytes, replace: bool, libs: Libraries,
 
 # -- DUMP / RESTORE ------------------------------------------------------------------
 
-RDB_VERSION = 10
-
-
 def dump(libs: Libraries) -> bytes:
     out = bytearray()
     for lib in libs.libraries.values():
         out.append(RDB_OPCODE_FUNCTION2)
-        out += rdb.encode_string(lib.code)
-    out += RDB_VERSION.to_bytes(2, "little")
-    out += rdb.crc64(bytes(out)).to_bytes(8, "little")
-    return bytes(out)
+        rdb.write_string(out, lib.code)
+    return rdb.with_footer(out)
 
 
-def _load_string(payload: bytes, pos: int, error: str) -> tuple[bytes, int]:
+def _load_string(r: rdb.Reader, error: str) -> bytes:
     try:
-        return rdb.decode_string(payload, pos)
-    except ValueError:
+        return r.string()
+    except rdb.BadData:
         raise FunctionError(error) from None
 
 
 def restore(st: Scripting, payload: bytes) -> Libraries:
     """The libraries in a DUMP payload (not linked anywhere yet)."""
-    if len(payload) < 10:
-        raise FunctionError("DUMP payload version or checksum are wrong")
-    version = int.from_bytes(payload[-10:-8], "little")
-    if version > RDB_VERSION or rdb.crc64(payload[:-8]) != int.from_bytes(payload[-8:], "little"):
+    if not rdb.payload_is_valid(payload):
         raise FunctionError("DUMP payload version or checksum are wrong")
     new = Libraries()
-    pos = 0
+    r = rdb.Reader(payload)  # strings may run into the footer, as in Redis
     end = len(payload) - 10
-    while pos < end:
-        t = payload[pos]
-        pos += 1
+    while r.pos < end:
+        t = r.byte()
         if t == RDB_OPCODE_FUNCTION2:
-            code, pos = _load_string(payload, pos, "Failed loading library payload")
+            code = _load_string(r, "Failed loading library payload")
         elif t == RDB_OPCODE_FUNCTION_PRE_GA:
             # the format of 7.0 RC1/RC2: name, engine, optional description, code
-            name, pos = _load_string(payload, pos, "Failed loading library name")
-            engine, pos = _load_string(payload, pos, "Failed loading engine name")
+            name = _load_string(r, "Failed loading library name")
+            engine = _load_string(r, "Failed loading engine name")
             try:
-                has_desc, _, pos = rdb.decode_length(payload, pos)
-            except ValueError:
+                has_desc = r.length()[0]
+            except rdb.BadData:
                 raise FunctionError("Failed loading library description indicator") from None
             if has_desc:
-                _, pos = _load_string(payload, pos, "Failed loading library description")
-            blob, pos = _load_string(payload, pos, "Failed loading library blob")
+                _load_string(r, "Failed loading library description")
+            blob = _load_string(r, "Failed loading library blob")
             code = b"#!%s name=%s\n%s" % (_c(engine), _c(name), blob)
         else:
             raise FunctionError("given type is not a function")
