@@ -72,20 +72,13 @@ def fill(c: redis.Redis) -> list[str]:
             "bighash", "zset", "bigzset"]
 
 
-def test_redis_payloads_restore_in_kvserver(r, rr):
-    for key in fill(rr):
-        payload = rr.dump(key)
-        assert r.restore(key, 0, payload) == b"OK", key
-        assert content(r, key) == content(rr, key), key
-        assert r.object("encoding", key) == rr.object("encoding", key), key
-
-
-def test_kvserver_payloads_restore_in_redis(r, rr):
-    for key in fill(r):
-        payload = r.dump(key)
-        assert rr.restore(key, 0, payload) == b"OK", key
-        assert content(rr, key) == content(r, key), key
-        assert rr.object("encoding", key) == r.object("encoding", key), key
+@pytest.mark.parametrize("source", ["redis", "kvserver"])
+def test_payloads_travel_between_servers(r, rr, source):
+    src, dst = (rr, r) if source == "redis" else (r, rr)
+    for key in fill(src):
+        assert dst.restore(key, 0, src.dump(key)) == b"OK", key
+        assert content(dst, key) == content(src, key), key
+        assert dst.object("encoding", key) == src.object("encoding", key), key
 
 
 def test_lzf_strings_from_redis(r, rr):
