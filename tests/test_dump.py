@@ -287,3 +287,103 @@ def test_mutated_payloads_never_break_the_server(r, rr, data):
         content(r, "m")  # every element readable
         assert r.execute_command("DUMP", "m")
     assert r.ping()
+
+
+# -- MIGRATE ----------------------------------------------------------------------------------
+
+def _closed_port() -> int:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_migrate_errors_like_redis(diff):
+    closed = str(_closed_port())
+    diff.check("MIGRATE", "127.0.0.1", closed, "k", "0", "100")  # NOKEY
+    diff.check("SET", "k", "v")
+    for extra in (["FOO"], ["AUTH"], ["AUTH2", "u"], ["COPY", "REPLACE", "BAR"]):
+        diff.check("MIGRATE", "127.0.0.1", closed, "k", "0", "100", *extra)
+    diff.check("MIGRATE", "127.0.0.1", closed, "", "0", "100", "KEYS", "k")
+    diff.check("MIGRATE", "127.0.0.1", closed, "k", "0", "100", "KEYS", "k")
+    diff.check("MIGRATE", "127.0.0.1", closed, "k", "x", "100")
+    diff.check("MIGRATE", "127.0.0.1", closed, "k", "0", "x")
+    diff.check("MIGRATE", "127.0.0.1", closed, "k", "0", "100")  # cannot connect
+    diff.check("MIGRATE", "127.0.0.1", closed, "", "0", "100", "KEYS", "nokey", "k")
+    diff.check("MIGRATE", "127.0.0.1", closed, "", "0", "100", "KEYS", "nokey")  # NOKEY
+    diff.check("EXISTS", "k")
+
+
+@pytest.mark.parametrize("source", ["kvserver", "redis"])
+def test_migrate_between_servers(server, real_redis, r, rr, source):
+    src, dst = (r, rr) if source == "kvserver" else (rr, r)
+    dst_port = real_redis if source == "kvserver" else server.port
+    keys = fill(src)
+    src.expire("list", 100)
+    want = {k: content(src, k) for k in keys}
+    assert src.migrate("127.0.0.1", dst_port, keys[:3], 0, 5000) == b"OK"
+    assert src.migrate("127.0.0.1", dst_port, keys[3:], 0, 5000) == b"OK"
+    assert src.dbsize() == 0
+    assert {k: content(dst, k) for k in keys} == want
+    assert 90_000 < dst.pttl("list") <= 100_000 and dst.ttl("str") == -1
+    # COPY keeps the source; an existing target key is an error without REPLACE.
+    src.set("s", "one")
+    dst.set("s", "two")
+    with pytest.raises(redis.ResponseError) as e:
+        src.migrate("127.0.0.1", dst_port, "s", 0, 5000, copy=True)
+    assert str(e.value) == ("Target instance replied with error: BUSYKEY Target key name "
+                            "already exists.")
+    assert src.migrate("127.0.0.1", dst_port, "s", 0, 5000, copy=True, replace=True) == b"OK"
+    assert src.get("s") == dst.get("s") == b"one"
+    # Another database of the target.
+    assert src.migrate("127.0.0.1", dst_port, "s", 3, 5000, replace=True) == b"OK"
+    assert not src.exists("s")
+    with redis.Redis(port=dst_port, db=3) as db3:
+        assert db3.get("s") == b"one"
+        db3.flushdb()
+
+
+def test_migrate_with_auth(r):
+    from kvserver.testing import KVServer
+
+    with KVServer(requirepass="pw") as target:
+        t = redis.Redis(port=target.port, password="pw", db=2)
+        r.set("a", "1")
+        r.set("b", "2")
+        with pytest.raises(redis.ResponseError, match="^Target instance replied with error: "
+                                                      "NOAUTH"):
+            r.migrate("127.0.0.1", target.port, "a", 0, 5000)
+        assert r.exists("a")
+        assert r.execute_command("MIGRATE", "127.0.0.1", target.port, "", 2, 5000,
+                                 "AUTH2", "default", "pw", "KEYS", "a", "b") == b"OK"
+        assert t.mget("a", "b") == [b"1", b"2"]
+        assert not r.exists("a", "b")
+        t.close()
+
+
+def test_migrate_propagates_the_deletes(r, real_redis, server):
+    r.set("a", "1")
+    r.set("b", "2")
+    with propagation(server) as out:
+        r.execute_command("MIGRATE", "127.0.0.1", real_redis, "", 0, 5000, "COPY",
+                          "KEYS", "a", "b")
+        r.execute_command("MIGRATE", "127.0.0.1", real_redis, "", 0, 5000, "REPLACE",
+                          "KEYS", "a", "nokey", "b")
+    assert out == [[b"DEL", b"a", b"b"]]
+
+
+def test_migrate_to_a_silent_target_times_out_like_redis(diff):
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts (in the kernel) and never answers
+    try:
+        diff.check("SET", "k", "v")
+        diff.check("MIGRATE", "127.0.0.1", str(silent.getsockname()[1]), "k", "0", "200")
+        diff.check("EXISTS", "k")
+    finally:
+        silent.close()

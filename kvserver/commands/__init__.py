@@ -6,6 +6,7 @@ import importlib
 FAMILIES = (
     "connection",
     "keys",
+    "dump",
     "expire",
     "strings",
     "bitops",

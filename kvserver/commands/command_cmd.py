@@ -105,6 +105,10 @@ KEY_FLAGS = _parse_key_flags(_KEY_FLAGS_SRC)
 # specs (it declares an unknown or incomplete spec: SORT's BY/GET, MIGRATE's KEYS).
 _KEYS_BY_GETKEYS = frozenset(("sort", "sort_ro", "migrate"))
 
+# Where Redis's key spec starts its search for a keyword elsewhere than right
+# after the fixed arguments: MIGRATE looks for KEYS from the end.
+_KEYWORD_STARTFROM = {"migrate": -2}
+
 
 def default_key_flags(spec: CommandSpec) -> list[str]:
     """The worst case a command's flags allow (what Redis says of EVAL/EVAL_RO)."""
@@ -152,6 +156,10 @@ class CommandMeta:
             for a in self.args:
                 for x in a.walk():
                     x.key_spec_index = 0 if specs and x.type == "key" else -1
+        startfrom = _KEYWORD_STARTFROM.get(spec.fullname)
+        if startfrom is not None:
+            specs = [KeySpec(("keyword", ks.begin[1], startfrom), ks.find)
+                     if ks.begin[0] == "keyword" else ks for ks in specs]
         flags = KEY_FLAGS.get(spec.fullname)
         for i, ks in enumerate(specs):
             ks.flags = list(flags[min(i, len(flags) - 1)]) if flags else default_key_flags(spec)

@@ -3,7 +3,7 @@ RENAME, RENAMENX, MOVE, COPY, TOUCH, OBJECT."""
 
 from __future__ import annotations
 
-from kvserver import errors, rdb
+from kvserver import errors
 from kvserver.args import to_int
 from kvserver.errors import CommandError
 from kvserver.glob import glob_matcher
@@ -277,92 +277,6 @@ def copy(c, argv):
     c.server.notify_keyspace_event("g", "copy_to", dst, dst_db.id)
     dst_db.signal_ready(dst)
     return 1
-
-
-# -- DUMP / RESTORE (kvserver.rdb) -------------------------------------------------------
-
-@command("dump", arity=2, flags="readonly", keys=(1, 1, 1), group="generic", since="2.6.0",
-         summary="Return a serialized version of the value stored at the specified key.",
-         complexity="O(1) to access the key and additional O(N*M) to serialize it, where N is "
-                    "the number of Redis objects composing the value and M their average size. "
-                    "For small string values the time complexity is thus O(1)+O(1*M) where M is "
-                    "small, so simply O(1).",
-         args="key", tips="nondeterministic_output")
-def dump(c, argv):
-    v = c.db.lookup_read_any(argv[1])
-    return None if v is None else rdb.dump_payload(v)
-
-
-@command("restore", arity=-4, flags="write denyoom", keys=(1, 1, 1), group="generic",
-         since="2.6.0", acl="@keyspace @dangerous",
-         summary="Create a key using the provided serialized value, previously obtained using "
-                 "DUMP.",
-         complexity="O(1) to create the new key and additional O(N*M) to reconstruct the "
-                    "serialized value, where N is the number of Redis objects composing the "
-                    "value and M their average size. For small string values the time "
-                    "complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However "
-                    "for sorted set values the complexity is O(N*M*log(N)) because inserting "
-                    "values into sorted sets is O(log(N)).",
-         args="key ttl:integer serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds:integer] "
-              "[FREQ frequency:integer]",
-         history=(("3.0.0", "Added the `REPLACE` modifier."),
-                  ("5.0.0", "Added the `ABSTTL` modifier."),
-                  ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")))
-def restore(c, argv):
-    # IDLETIME and FREQ are checked and then ignored: access times and
-    # frequencies are not tracked (see OBJECT IDLETIME).
-    replace = absttl = False
-    idle = freq = -1
-    j = 4
-    while j < len(argv):
-        opt = argv[j].lower()
-        more = len(argv) - j - 1
-        if opt == b"replace":
-            replace = True
-        elif opt == b"absttl":
-            absttl = True
-        elif opt == b"idletime" and more and freq == -1:
-            idle = to_int(argv[j + 1])
-            if idle < 0:
-                raise CommandError("ERR Invalid IDLETIME value, must be >= 0")
-            j += 1
-        elif opt == b"freq" and more and idle == -1:
-            freq = to_int(argv[j + 1])
-            if not 0 <= freq <= 255:
-                raise CommandError("ERR Invalid FREQ value, must be >= 0 and <= 255")
-            j += 1
-        else:
-            raise CommandError(errors.SYNTAX)
-        j += 1
-    db, key, payload = c.db, argv[1], argv[3]
-    if not replace and db.lookup(key) is not None:
-        raise CommandError("BUSYKEY Target key name already exists.")
-    ttl = to_int(argv[2])
-    if ttl < 0:
-        raise CommandError("ERR Invalid TTL value, must be >= 0")
-    if not rdb.payload_is_valid(payload):
-        raise CommandError("ERR DUMP payload version or checksum are wrong")
-    try:
-        value = rdb.load_payload(payload, c.server.config)
-    except rdb.BadData:
-        raise CommandError("ERR Bad data format") from None
-    srv = c.server
-    deleted = replace and db.delete(key)
-    if ttl and not absttl:
-        ttl += srv.now_ms()
-    if ttl and ttl <= srv.now_ms() and not srv.is_replica and not c.is_replica_link:
-        # Already expired: nothing is created, and a replaced key is just deleted.
-        if deleted:
-            c.propagate_as = [[b"DEL", key]]
-            srv.notify_keyspace_event("g", "del", key, db.id)
-        return OK
-    db.add(key, value)
-    if ttl:
-        db.set_expire(key, ttl)
-        if not absttl:  # replicas get the deadline, not the time left
-            c.propagate_as = [[argv[0], key, b"%d" % ttl, *argv[3:], b"ABSTTL"]]
-    srv.notify_keyspace_event("g", "restore", key, db.id)
-    return OK
 
 
 OBJECT = container("object", group="generic", since="2.2.3",
