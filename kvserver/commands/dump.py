@@ -1,4 +1,4 @@
-"""DUMP, RESTORE and MIGRATE: keys moved as serialized values (kvserver.rdb).
+"""DUMP, RESTORE and MIGRATE: keys moved as serialized values (kvserver.rdb)."""
 
 from __future__ import annotations
 
