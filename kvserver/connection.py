@@ -231,7 +231,9 @@ class Client(asyncio.Protocol):
         slow_ns = srv.slowlog_threshold_ns
         hot_argv = None
         # Commandstats and the slowlog time each command: one clock read per
-        # command, ending one command's span and starting the next one's.
+        # command, ending one command's span and starting the next one's (a
+        # span takes in the parsing of its request, not the work after the
+        # previous command, which restarts the clock).
         t0 = perf_counter_ns()
         try:
             while True:
@@ -280,12 +282,15 @@ class Client(asyncio.Protocol):
                             cmd.failed_calls += 1
                             srv.count_error(r)
                         push(encode(r, resp3))
+                        t0 = perf_counter_ns()  # a long encoding is not the next one's
                     if (dt >= slow_ns or srv.monitors
                             or (srv.dirty != dirty and srv.propagation_consumers)):
                         self.last_argv = argv
                         after_call(self, cmd, argv, dt, dirty)
+                        t0 = perf_counter_ns()
                     if blocking.ready:
                         blocking.handle_ready()
+                        t0 = perf_counter_ns()
                     hot_argv = argv
                 else:
                     hot_argv = None
@@ -310,6 +315,7 @@ class Client(asyncio.Protocol):
                     at_boundary = True
                     break
         except (hiredis.ProtocolError, MemoryError):
+            hot_argv = None  # the Python parser runs what follows: its last_argv stands
             # Hand the rest (from the request hiredis could not take) to the
             # Python parser, which gives Redis's verdict on it.
             consumed = sum(protocol.request_size(a) for a in done)

@@ -114,6 +114,20 @@ def test_a_pipelining_client_seen_from_another_like_redis(diff):
     assert kv[0]["cmd"] == rd[0]["cmd"] == "get"
 
 
+def test_last_command_after_the_exact_parser_took_over_like_redis(diff):
+    # "*-1" sends the rest of the read to the exact parser; PING is then the
+    # client's last command, not the GET the hot path ran before it.
+    kv_id, rd_id = diff.kv.execute("CLIENT", "ID"), diff.redis.execute("CLIENT", "ID")
+    for c in (diff.kv, diff.redis):
+        c.send_raw(encode_command(("GET", "a")) + b"*-1\r\n" + encode_command(("PING",)))
+        c.read_reply()
+        c.read_reply()
+    (_, kval), (_, rval) = diff.other.both("CLIENT", "LIST")
+    kv = [d for d in parse_list(kval) if d["id"] == str(kv_id)]
+    rd = [d for d in parse_list(rval) if d["id"] == str(rd_id)]
+    assert kv[0]["cmd"] == rd[0]["cmd"] == "ping"
+
+
 def test_info_is_verbatim_in_resp3(diff3):
     (kraw, kval), (rraw, rval) = diff3.both("CLIENT", "INFO")
     assert kraw.startswith(b"=") and rraw.startswith(b"=")

@@ -251,6 +251,25 @@ def test_slowlog_get_counts_and_len(server, r):
         assert r.slowlog_len() == 0
 
 
+def test_slowlog_charges_no_command_for_its_predecessor_s_reply(server, r):
+    # One read: a ZRANGE whose long reply is encoded after it ran, then GET.
+    # The encoding is nobody's time: GET must not reach the slow log.
+    from tests.rawclient import RawClient, encode_command
+
+    r.zadd("z", {f"member-{i}": i for i in range(100_000)})
+    with kv_config(server, slowlog_log_slower_than=20000):
+        rc = RawClient(port=server.port)
+        rc.call("HELLO", "3")
+        r.slowlog_reset()
+        rc.send_raw(encode_command(("ZRANGE", "z", "0", "-1", "WITHSCORES"))
+                    + encode_command(("GET", "x")))
+        rc.read_reply()
+        rc.read_reply()
+        rc.close()
+        logged = [e[3][0].lower() for e in r.execute_command("SLOWLOG", "GET", "-1")]
+        assert b"get" not in logged
+
+
 def test_slowlog_entry_has_client_name_and_duration(server, r):
     with kv_config(server, slowlog_log_slower_than=100000):
         r.slowlog_reset()
