@@ -292,13 +292,16 @@ class Server:
             self.loop.call_soon(self.flush_pending)
         todo[c] = None
 
-    def flush_pending(self) -> None:
-        """Write what flush_later set aside (also called while a busy script
-        holds the loop)."""
+    def flush_pending(self, hold: Client | None = None) -> None:
+        """Write what flush_later set aside. A busy script's poll calls this
+        while the loop is held, with `hold` the script's caller, which hears
+        nothing before its reply (its write waits for the scheduled pass)."""
         todo = self._to_flush
         self._to_flush = {}
         for c in todo:
-            if not c.closed:
+            if c is hold:
+                self._to_flush[c] = None
+            elif not c.closed:
                 c.flush()
 
     # -- propagation -------------------------------------------------------------

@@ -131,7 +131,7 @@ def process_events(st: Scripting, run: ScriptRun) -> None:
             if not data:
                 continue  # EOF: the loop sees it too once the script is over
             c.data_received(data)
-        srv.flush_pending()  # the loop cannot run its deferred writes yet
+        srv.flush_pending(hold=run.caller)  # the loop cannot run its deferred writes yet
     finally:
         ready.update(blk.ready)
         blk.ready = ready
