@@ -342,8 +342,8 @@ def lzf_decompress(data: bytes, size: int) -> bytes:
             if ref + length <= len(out):
                 out += out[ref:ref + length]
             else:  # the copy overlaps what it writes: a repeating pattern
-                for k in range(length):
-                    out.append(out[ref + k])
+                pattern = out[ref:]
+                out += (pattern * (length // len(pattern) + 1))[:length]
         if len(out) > size:
             raise BadData
     if len(out) != size:

@@ -387,3 +387,21 @@ def test_migrate_to_a_silent_target_times_out_like_redis(diff):
         diff.check("EXISTS", "k")
     finally:
         silent.close()
+
+
+def test_restore_with_a_ttl_past_the_end_of_time_like_redis(diff):
+    diff.check("SET", "s", "v")
+    payload = diff.check("DUMP", "s")
+    diff.check("RESTORE", "t", "9223372036854775807", payload)  # wraps: already expired
+    diff.check("EXISTS", "t")
+    diff.check("RESTORE", "t", "9223372036854775807", payload, "ABSTTL")
+    diff.check("EXISTS", "t")
+
+
+def test_migrate_with_a_huge_timeout(r, real_redis):
+    r.set("k", "v")
+    assert r.execute_command("MIGRATE", "127.0.0.1", real_redis, "k", 5, 100000000000000,
+                             "COPY") == b"OK"
+    with redis.Redis(port=real_redis, db=5) as db5:
+        assert db5.get("k") == b"v"
+        db5.flushdb()

@@ -6,7 +6,7 @@ import re
 import socket
 
 from kvserver import errors, rdb
-from kvserver.args import to_int
+from kvserver.args import LLONG_MAX, to_int
 from kvserver.errors import CommandError
 from kvserver.resp import OK, Status
 from kvserver.table import command
@@ -81,6 +81,8 @@ def restore(c, argv):
     deleted = replace and db.delete(key)
     if ttl and not absttl:
         ttl += srv.now_ms()
+        if ttl > LLONG_MAX:
+            ttl -= 1 << 64  # Redis's long long wraps: the key counts as expired
     if ttl and ttl <= srv.now_ms() and not srv.is_replica and not c.is_replica_link:
         # Already expired: nothing is created, and a replaced key is just deleted.
         if deleted:
@@ -173,6 +175,7 @@ def migrate(c, argv):
     dbid = to_int(argv[4])
     if timeout <= 0:
         timeout = 1000
+    timeout = min(timeout, 1 << 31)  # what a socket timeout can hold, and ~24 days
     db, srv = c.db, c.server
     found = [(k, v) for k in argv[first:first + num]
              if (v := db.lookup_read_any(k)) is not None]
