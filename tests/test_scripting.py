@@ -1097,6 +1097,24 @@ def test_busy_script_with_pipelined_command(server, r, busy_threshold):
     c.close()
 
 
+def test_busy_script_caller_hears_its_reply_first(server, r, busy_threshold):
+    """Other clients are answered during a busy script; its caller is not,
+    not even a tracking invalidation its own write caused, as in Redis."""
+    c = RawClient(port=server.port)  # connected before: new ones wait out the script
+    caller = RawClient(port=server.port)
+    caller.call("HELLO", "3")
+    caller.call("CLIENT", "TRACKING", "ON")
+    caller.call("GET", "tk")
+    caller.send_raw(encode_command(["EVAL", "redis.call('set', 'tk', '1') local i = 0 "
+                                    "while i < 20000000 do i = i + 1 end return 'done'", "0"]))
+    _wait_busy(c)  # the busy poll answers c, and flushes what is pending
+    first, second = caller.read_reply()[0], caller.read_reply()[0]
+    assert first == b"$4\r\ndone\r\n"
+    assert second.startswith(b">2\r\n$10\r\ninvalidate\r\n")
+    caller.close()
+    c.close()
+
+
 def test_script_that_wrote_cannot_be_killed(server, r, busy_threshold):
     c = RawClient(port=server.port)
     script = """
