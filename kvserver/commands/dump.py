@@ -8,7 +8,7 @@ import socket
 from kvserver import errors, rdb
 from kvserver.args import LLONG_MAX, to_int
 from kvserver.errors import CommandError
-from kvserver.resp import OK, Status
+from kvserver.resp import OK, Status, encode
 from kvserver.table import command
 
 
@@ -200,9 +200,9 @@ def migrate(c, argv):
             restore.append(b"REPLACE")
         requests.append(restore)
         moving.append(key)
+    n_head = len(requests) - len(moving)  # AUTH, SELECT
     try:
-        replies = _exchange(argv[1], argv[2], requests, len(requests) - len(moving) + 1,
-                            timeout / 1000)
+        replies = _exchange(argv[1], argv[2], requests, n_head + 1, timeout / 1000)
     except _TargetError as e:
         if e.doing == "connecting":  # (sic: Redis's text)
             raise CommandError("IOERR error or timeout connecting to the client") from None
@@ -210,11 +210,10 @@ def migrate(c, argv):
 
     # replies: AUTH's (if sent), SELECT's, then one per RESTORE (fewer if the
     # target stopped answering). A key is deleted here once the target has it.
-    head = replies[:len(requests) - len(moving)]
-    head_error = next((r for r in head if r.startswith(b"-")), None)
+    head_error = next((r for r in replies[:n_head] if r.startswith(b"-")), None)
     first_error = None
     deleted = []
-    for key, reply in zip(moving, replies[len(head):], strict=False):
+    for key, reply in zip(moving, replies[n_head:], strict=False):
         error = head_error or (reply if reply.startswith(b"-") else None)
         if error is not None:
             first_error = first_error or error
@@ -246,13 +245,8 @@ def _exchange(host: bytes, port: bytes, requests: list[list[bytes]], needed: int
     except (OSError, ValueError, OverflowError):
         raise _TargetError("connecting") from None
     with sock:
-        out = bytearray()
-        for argv in requests:
-            out += b"*%d\r\n" % len(argv)
-            for a in argv:
-                out += b"$%d\r\n%s\r\n" % (len(a), a)
-        try:
-            sock.sendall(out)
+        try:  # a request is an array of bulk strings: resp.encode writes one
+            sock.sendall(b"".join([encode(argv, False) for argv in requests]))
         except OSError:
             raise _TargetError("writing") from None
         replies: list[bytes] = []
