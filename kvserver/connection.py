@@ -129,10 +129,11 @@ class Client(asyncio.Protocol):
     def plain(self) -> bool:
         """True when none of dispatch's checks can stop a simple command:
         authenticated, not in MULTI, not subscribed, not tracking, not blocked,
-        paused or with replies off, and no script holding the server (which
-        swaps the module's dispatch). Re-evaluated after every other command."""
+        paused or with replies off, not in CLIENT NO-TOUCH mode, and no script
+        holding the server (which swaps the module's dispatch). Re-evaluated
+        after every other command."""
         return (self.authenticated and self.mstate is None and not self.subscriptions
-                and self.tracking is None and self.blocked is None and not self.queued_argv
+                and self.tracking is None and not self.no_touch and self.blocked is None and not self.queued_argv
                 and not self.reply_mode and not self.server.pause_until
                 and dispatch is _PLAIN_DISPATCH)
 

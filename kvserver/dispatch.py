@@ -145,10 +145,13 @@ def call(c: Client, cmd: CommandSpec, argv: list[bytes]) -> object:
     if tracking is not None:  # client-side caching (kvserver.tracking)
         prev_tracking = srv.tracking.begin_call(c, cmd)
     t0 = perf_counter_ns()
-    try:
-        r = cmd.handler(c, argv)
-    except CommandError as e:
-        r = e
+    if c.no_touch and cmd.name != "touch":
+        r = _call_no_touch(c, cmd, argv)
+    else:
+        try:
+            r = cmd.handler(c, argv)
+        except CommandError as e:
+            r = e
     dt = perf_counter_ns() - t0
     if r.__class__ is CommandError:
         cmd.failed_calls += 1
@@ -161,6 +164,19 @@ def call(c: Client, cmd: CommandSpec, argv: list[bytes]) -> object:
     if tracking is not None:
         srv.tracking.end_call(c, cmd, argv, prev_tracking)
     return r
+
+
+def _call_no_touch(c: Client, cmd: CommandSpec, argv: list[bytes]) -> object:
+    """CLIENT NO-TOUCH (Redis 7.2): the command's look-ups leave the keys'
+    access times and LFU counters alone; TOUCH itself still touches."""
+    srv = c.server
+    srv.begin_no_touch()
+    try:
+        return cmd.handler(c, argv)
+    except CommandError as e:
+        return e
+    finally:
+        srv.end_no_touch()
 
 
 def after_call(c: Client, cmd: CommandSpec, argv: list[bytes], dt: int, dirty: int) -> None:

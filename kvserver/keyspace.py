@@ -8,6 +8,14 @@ expiry, the WRONGTYPE check and the keyspace hit/miss statistics; `set`, `add`,
 Values are `bytes` for strings and one class per aggregate type (kvserver.types),
 each carrying `type_name` for TYPE.
 
+Access times. A third dict, `access`, holds each key's Redis `lru` field (see
+kvserver.access): stamped when the key is created and on every access through
+lookup_read / lookup_write / lookup_read_any / touch, as Redis's lookupKey
+does; `lookup` (TYPE, EXISTS, TTL, OBJECT, internal checks) leaves it alone, as
+LOOKUP_NOTOUCH does. The server keeps `stamp` (what an access stores: the LRU
+clock, or None under an LFU policy or for a CLIENT NO-TOUCH client) and
+`new_stamp` (what a new key gets; None under LFU) current.
+
 Active expiry. Redis samples random keys from its expires table because its hash
 table makes that cheap. A Python dict cannot be sampled without copying, so we
 keep a min-heap of (deadline, key) beside the expires dict instead: the cron pops
@@ -26,6 +34,7 @@ import random
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from kvserver import access as lru
 from kvserver.errors import WRONGTYPE, CommandError
 
 if TYPE_CHECKING:
@@ -39,8 +48,9 @@ def type_name(value: object) -> str:
 
 
 class Database:
-    __slots__ = ("id", "server", "stats", "data", "expires", "_heap", "watched",
-                 "blocking_keys", "avg_ttl", "_scan_snapshots", "_scan_seq")
+    __slots__ = ("id", "server", "stats", "data", "expires", "access", "stamp", "new_stamp",
+                 "lfu_touch", "_heap", "watched", "blocking_keys", "avg_ttl",
+                 "_scan_snapshots", "_scan_seq")
 
     def __init__(self, server: Server, index: int) -> None:
         self.id = index
@@ -48,6 +58,12 @@ class Database:
         self.stats = server.stats
         self.data: dict[bytes, object] = {}
         self.expires: dict[bytes, int] = {}
+        # key -> Redis's lru field; the three below are set by
+        # Server.refresh_access_clock (see the module docstring).
+        self.access: dict[bytes, int] = {}
+        self.stamp: int | None = 0
+        self.new_stamp: int | None = 0
+        self.lfu_touch = False
         self._heap: list[tuple[int, bytes]] = []
         # key -> clients WATCHing it (kvserver.multi)
         self.watched: dict[bytes, set] = {}
@@ -65,7 +81,8 @@ class Database:
     def lookup_read(self, key: bytes, t: type) -> object | None:
         """The value at key for a read, or None. Raises WRONGTYPE for another type.
 
-        Counts keyspace hits and misses.
+        Counts keyspace hits and misses and the access (a WRONGTYPE too, as
+        Redis looks the key up before it checks the type).
         """
         v = self.data.get(key)
         stats = self.stats
@@ -75,19 +92,27 @@ class Database:
         if self.expires and key in self.expires and self.expire_if_needed(key):
             stats.keyspace_misses += 1
             return None
+        stats.keyspace_hits += 1
+        s = self.stamp
+        if s is not None:
+            self.access[key] = s
+        elif self.lfu_touch:
+            self._touch_lfu(key)
         if v.__class__ is not t:
             raise CommandError(WRONGTYPE)
-        stats.keyspace_hits += 1
         return v
 
-    def lookup_read_any(self, key: bytes) -> object | None:
+    def lookup_read_any(self, key: bytes, touch: bool = True) -> object | None:
         """The value at key, of any type, for a read (Redis's lookupKeyRead):
-        lazy expiry and the keyspace hit/miss statistics, no type check."""
+        lazy expiry and the keyspace hit/miss statistics, no type check.
+        touch=False: the access time stays (LOOKUP_NOTOUCH, as TYPE does)."""
         v = self.lookup(key)
         if v is None:
             self.stats.keyspace_misses += 1
         else:
             self.stats.keyspace_hits += 1
+            if touch:
+                self.touch(key)
         return v
 
     def lookup_write(self, key: bytes, t: type) -> object | None:
@@ -97,12 +122,26 @@ class Database:
             return None
         if self.expires and key in self.expires and self.expire_if_needed(key):
             return None
+        s = self.stamp
+        if s is not None:
+            self.access[key] = s
+        elif self.lfu_touch:
+            self._touch_lfu(key)
         if v.__class__ is not t:
             raise CommandError(WRONGTYPE)
         return v
 
+    def lookup_write_any(self, key: bytes) -> object | None:
+        """The value at key, of any type, for a write (Redis's lookupKeyWrite):
+        lazy expiry and the access, no statistics."""
+        v = self.lookup(key)
+        if v is not None:
+            self.touch(key)
+        return v
+
     def lookup(self, key: bytes) -> object | None:
-        """The value at key, of any type, after lazy expiry; no statistics."""
+        """The value at key, of any type, after lazy expiry; no statistics,
+        and the access time stays (see touch)."""
         v = self.data.get(key)
         if v is None:
             return None
@@ -113,20 +152,85 @@ class Database:
     def exists(self, key: bytes) -> bool:
         return self.lookup(key) is not None
 
+    # -- access times --------------------------------------------------------
+
+    def touch(self, key: bytes) -> None:
+        """Count an access to key, which exists (Redis's lookupKey without
+        LOOKUP_NOTOUCH): its access time, or its LFU counter."""
+        s = self.stamp
+        if s is not None:
+            self.access[key] = s
+        elif self.lfu_touch:
+            self._touch_lfu(key)
+
+    def _touch_lfu(self, key: bytes) -> None:
+        srv = self.server
+        cfg = srv.config
+        minutes = lru.lfu_minutes(srv.wall_ms())
+        field = self.access.get(key, lru.LFU_INIT_VAL)
+        self.access[key] = lru.lfu_touch(field, minutes, cfg.lfu_decay_time, cfg.lfu_log_factor)
+
+    def _stamp_new(self, key: bytes, overwrite: bool) -> None:
+        """A new value at key: a fresh access time, or under LFU a first
+        counter. Under LFU an overwritten key keeps its counter, counting the
+        overwrite as an access (Redis's setKey looks the key up for a write,
+        then dbOverwrite keeps the old value's field)."""
+        s = self.new_stamp
+        if s is not None:
+            self.access[key] = s
+        elif not (overwrite and key in self.access):
+            minutes = lru.lfu_minutes(self.server.wall_ms())
+            self.access[key] = lru.lfu_field(minutes, lru.LFU_INIT_VAL)
+        elif self.lfu_touch:
+            self._touch_lfu(key)
+
+    def access_field(self, key: bytes) -> int:
+        """key's lru field (key exists)."""
+        f = self.access.get(key)
+        if f is None:  # not expected: every way in stamps one
+            self._stamp_new(key, False)
+            f = self.access[key]
+        return f
+
+    def set_access_field(self, key: bytes, field: int) -> None:
+        """Give key (which exists) an lru field: RENAME and MOVE carry the
+        value's own, RESTORE sets IDLETIME / FREQ."""
+        self.access[key] = field
+
     # -- writing -----------------------------------------------------------
 
     def set(self, key: bytes, value: object, keepttl: bool = False) -> None:
-        """Store value at key (any previous value and, unless keepttl, TTL go)."""
+        """Store value at key (any previous value and, unless keepttl, TTL go).
+        An existing key counts as accessed, as in Redis's setKey."""
         self.data[key] = value
+        s = self.new_stamp
+        if s is not None:
+            self.access[key] = s
+        else:
+            self._stamp_new(key, True)
         if not keepttl and self.expires and key in self.expires:
             del self.expires[key]
         self.signal_modified(key)
         if self.blocking_keys and key in self.blocking_keys:  # SORT STORE, RESTORE...
             self.server.blocking.signal_key_ready(self, key)
 
+    def update(self, key: bytes, value: object) -> None:
+        """Store a new version of key's own value (INCR, APPEND, SETRANGE,
+        SETBIT, PFADD...): the TTL and the access time stay, as for Redis's
+        changes in place, where the command's look-up counted the access."""
+        self.data[key] = value
+        if key not in self.access:
+            self._stamp_new(key, False)
+        self.signal_modified(key)
+
     def add(self, key: bytes, value: object) -> None:
         """Create key, which the caller has checked does not exist."""
         self.data[key] = value
+        s = self.new_stamp
+        if s is not None:
+            self.access[key] = s
+        else:
+            self._stamp_new(key, False)
         self.signal_modified(key)
         if self.blocking_keys and key in self.blocking_keys:
             self.server.blocking.signal_key_ready(self, key)
@@ -136,6 +240,7 @@ class Database:
         if self.lookup(key) is None:
             return False
         del self.data[key]
+        self.access.pop(key, None)
         if self.expires and key in self.expires:
             del self.expires[key]
         self.signal_modified(key)
@@ -167,6 +272,7 @@ class Database:
                         c.dirty_cas = True
         self.data = {}
         self.expires = {}
+        self.access = {}
         self._heap = []
         self._scan_snapshots.clear()
         self.server.dirty += n
@@ -212,6 +318,7 @@ class Database:
     def _delete_expired(self, key: bytes) -> None:
         del self.data[key]
         del self.expires[key]
+        self.access.pop(key, None)
         srv = self.server
         srv.stats.expired_keys += 1
         # Not a write of the command that met the key: dispatch must not

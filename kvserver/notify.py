@@ -83,8 +83,8 @@ class HookedDatabase(Database):
             self.server.notify_keyspace_event("m", "keymiss", key, self.id)
         return v
 
-    def lookup_read_any(self, key: bytes) -> object | None:
-        v = Database.lookup_read_any(self, key)
+    def lookup_read_any(self, key: bytes, touch: bool = True) -> object | None:
+        v = Database.lookup_read_any(self, key, touch)
         if v is None and self.server.notify_keymiss:
             self.server.notify_keyspace_event("m", "keymiss", key, self.id)
         return v

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from kvserver import REDIS_COMPAT_VERSION, __version__
+from kvserver import REDIS_COMPAT_VERSION, __version__, access
 from kvserver.blocking import Blocking
 from kvserver.config import Config
 from kvserver.errors import CommandError
@@ -70,6 +70,8 @@ class Server:
         self.ephemeral_port = ephemeral_port
         self.stats = Stats()
         self.dbs = [Database(self, i) for i in range(self.config.databases)]
+        self.no_touch_depth = 0  # see begin_no_touch
+        self.lru_clock = 0
         self.clients: dict[int, Client] = {}
         self._next_id = 0
         self.dirty = 0
@@ -109,6 +111,7 @@ class Server:
         self._stopped: asyncio.Future | None = None
         self.port = 0
         self.config.on_change(self._config_changed)
+        self.refresh_access_clock()
         self._limits_auth = Limits(self.config.proto_max_bulk_len, True)
         self._limits_unauth = Limits(self.config.proto_max_bulk_len, False)
         self.logger = log
@@ -125,6 +128,39 @@ class Server:
     def advance_time(self, seconds: float) -> None:
         """Move the server clock forward (the test double's API)."""
         self.clock_offset_ms += int(seconds * 1000)
+        self.refresh_access_clock()
+
+    def wall_ms(self) -> int:
+        """The server clock as it runs, even while a script or EXEC freezes
+        now_ms(): Redis's LRU/LFU clocks come from its cron, not the command."""
+        return int(time.time() * 1000) + self.clock_offset_ms
+
+    # -- access times (kvserver.access) -----------------------------------------
+
+    def refresh_access_clock(self) -> None:
+        """Set what the databases stamp on an access and on a new key: the
+        LRU clock, refreshed by the cron as Redis's server.lruclock is (an
+        access stamps a clock at most 1/hz old), or LFU counting."""
+        clock = access.lru_clock(self.wall_ms())
+        self.lru_clock = clock
+        lfu = self.config.maxmemory_policy in access.LFU_POLICIES
+        touching = not self.no_touch_depth
+        for db in self.dbs:
+            db.new_stamp = None if lfu else clock
+            db.stamp = clock if touching and not lfu else None
+            db.lfu_touch = lfu and touching
+
+    def begin_no_touch(self) -> None:
+        """A CLIENT NO-TOUCH client's command runs: its reads leave access
+        times alone (end_no_touch undoes it)."""
+        self.no_touch_depth += 1
+        if self.no_touch_depth == 1:
+            self.refresh_access_clock()
+
+    def end_no_touch(self) -> None:
+        self.no_touch_depth -= 1
+        if not self.no_touch_depth:
+            self.refresh_access_clock()
 
     # -- clients ----------------------------------------------------------------
 
@@ -364,6 +400,8 @@ class Server:
         elif name == "proto-max-bulk-len":
             self._limits_auth.proto_max_bulk_len = cfg.proto_max_bulk_len
             self._limits_unauth.proto_max_bulk_len = cfg.proto_max_bulk_len
+        elif name == "maxmemory-policy":
+            self.refresh_access_clock()
         elif name == "requirepass":
             pass  # existing connections stay authenticated, as in Redis
         elif name in ("port", "bind") and self.loop is not None:
@@ -516,6 +554,7 @@ class Server:
             return
         self.cronloops += 1
         try:
+            self.refresh_access_clock()
             # While clients are paused the dataset stays as it is (Redis 7.0).
             if self.active_expire_enabled and not self.is_replica and not self.clients_paused():
                 self.active_expire_cycle()

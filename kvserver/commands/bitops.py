@@ -48,7 +48,7 @@ def _grow_for_bit(c, key: bytes, maxbit: int) -> tuple[bytes, bool, bool]:
 
 def _store(c, key: bytes, value: bytes, existed: bool) -> None:
     if existed:
-        c.db.set(key, value, True)
+        c.db.update(key, value)
     else:
         c.db.add(key, value)
 

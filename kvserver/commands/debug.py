@@ -20,7 +20,7 @@ import struct
 import time
 from collections.abc import Callable, Iterable
 
-from kvserver import errors
+from kvserver import access, errors
 from kvserver.args import to_float
 from kvserver.commands.server_cmds import help_reply, subcommand_syntax_error
 from kvserver.config import ConfigError, parse_memory
@@ -261,26 +261,13 @@ def _debug_object(c, key: bytes) -> Status:
     if (v.__class__ is bytes and v.isdigit() and len(v) <= 4 and (v == b"0" or v[0] != 48)
             and not cfg.maxmemory_policy.endswith(("lru", "lfu"))):
         refcount = 2147483647
-    lru = (c.server.now_ms() // 1000) & ((1 << 24) - 1)
+    lru = c.db.access_field(key)
     extra = _quicklist_info(v, cfg.list_max_listpack_size, cfg.list_compress_depth) \
         if enc == "quicklist" else ""
     return Status(f"Value at:{id(v):#x} refcount:{refcount} encoding:{enc} "
                   f"serializedlength:{serialized_length(v, cfg)} lru:{lru} "
-                  f"lru_seconds_idle:{_idle_seconds(c, key)}{extra}".encode())
-
-
-def _idle_seconds(c, key: bytes) -> int:
-    # Per-key access times are not kept yet (see OBJECT IDLETIME); once they
-    # are, OBJECT IDLETIME answers and so does this.
-    from kvserver.commands.keys import object_idletime
-
-    if c.db.is_expired(key):
-        return 0  # OBJECT IDLETIME would expire it: DEBUG OBJECT must not
-    try:
-        n = object_idletime(c, [b"OBJECT", b"IDLETIME", key])
-    except CommandError:
-        return 0
-    return n if isinstance(n, int) else 0
+                  f"lru_seconds_idle:{access.idle_ms(lru, c.server.lru_clock) // 1000}"
+                  f"{extra}".encode())
 
 
 # -- the subcommands ----------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import socket
 
-from kvserver import errors, rdb
+from kvserver import access, errors, rdb
 from kvserver.args import LLONG_MAX, to_int
 from kvserver.errors import CommandError
 from kvserver.resp import OK, Status, encode
@@ -40,8 +40,6 @@ def dump(c, argv):
                   ("5.0.0", "Added the `ABSTTL` modifier."),
                   ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")))
 def restore(c, argv):
-    # IDLETIME and FREQ are checked and then ignored: access times and
-    # frequencies are not tracked (see OBJECT IDLETIME).
     replace = absttl = False
     idle = freq = -1
     j = 4
@@ -66,7 +64,7 @@ def restore(c, argv):
             raise CommandError(errors.SYNTAX)
         j += 1
     db, key, payload = c.db, argv[1], argv[3]
-    if not replace and db.lookup(key) is not None:
+    if not replace and db.lookup_write_any(key) is not None:
         raise CommandError("BUSYKEY Target key name already exists.")
     ttl = to_int(argv[2])
     if ttl < 0:
@@ -90,6 +88,10 @@ def restore(c, argv):
             srv.notify_keyspace_event("g", "del", key, db.id)
         return OK
     db.add(key, value)
+    field = access.restored_field(srv.config.maxmemory_policy in access.LFU_POLICIES, freq, idle,
+                                  srv.lru_clock, access.lfu_minutes(srv.wall_ms()))
+    if field is not None:
+        db.set_access_field(key, field)
     if ttl:
         db.set_expire(key, ttl)
         if not absttl:  # replicas get the deadline, not the time left

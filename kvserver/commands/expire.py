@@ -56,6 +56,7 @@ def _expire_generic(c, argv, unit_ms: int, relative: bool) -> int:
     db = c.db
     if db.lookup(key) is None:
         return 0
+    db.touch(key)  # Redis looks it up for a write
     if flags:
         cur = db.get_expire(key)
         if flags & _NX and cur is not None:
@@ -114,7 +115,7 @@ def pexpireat(c, argv):
 
 def _ttl_generic(c, key: bytes, ms: bool, absolute: bool) -> int:
     db = c.db
-    if db.lookup_read_any(key) is None:
+    if db.lookup_read_any(key, touch=False) is None:
         return -2
     when = db.get_expire(key)
     if when is None:
@@ -158,7 +159,10 @@ def pexpiretime(c, argv):
 def persist(c, argv):
     db = c.db
     key = argv[1]
-    if db.lookup(key) is None or not db.persist(key):
+    if db.lookup(key) is None:
+        return 0
+    db.touch(key)  # Redis looks it up for a write
+    if not db.persist(key):
         return 0
     db.signal_modified(key)
     c.server.notify_keyspace_event("g", "persist", key, db.id)

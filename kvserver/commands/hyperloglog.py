@@ -73,7 +73,7 @@ def pfadd(c, argv):
         elif r < 0:
             if updated:  # Redis changed the value in place up to here
                 v = st.serialize()
-                c.db.set(key, v, keepttl=True)
+                c.db.update(key, v)
             hll.checkin(st, v)
             raise CommandError(hll.ERR_INVALID)
     if not updated:
@@ -84,7 +84,7 @@ def pfadd(c, argv):
     if created:
         c.db.add(key, new)
     else:
-        c.db.set(key, new, keepttl=True)
+        c.db.update(key, new)
     hll.checkin(st, new)
     c.server.dirty += updated - 1
     c.server.notify_keyspace_event("$", "pfadd", key, c.db.id)
@@ -128,7 +128,7 @@ def pfcount(c, argv):
     card = hll.estimate(hist)
     st.set_card(card)
     new = st.serialize()
-    c.db.set(key, new, keepttl=True)
+    c.db.update(key, new)
     hll.checkin(st, new)
     return _signed(card)
 
@@ -158,7 +158,7 @@ def pfmerge(c, argv):
     if d is None:
         c.db.add(key, new)
     else:
-        c.db.set(key, new, keepttl=True)
+        c.db.update(key, new)
     hll.checkin(st, new)
     c.server.notify_keyspace_event("$", "pfadd", key, c.db.id)
     return OK
@@ -180,7 +180,7 @@ def pfdebug(c, argv):
             if not st.to_dense():
                 raise CommandError(hll.ERR_INVALID)
             v = st.serialize()
-            c.db.set(key, v, keepttl=True)
+            c.db.update(key, v)
         hll.checkin(st, v)
         if sub == b"todense":
             return 1 if converted else 0

@@ -3,7 +3,7 @@ RENAME, RENAMENX, MOVE, COPY, TOUCH, OBJECT."""
 
 from __future__ import annotations
 
-from kvserver import errors
+from kvserver import access, errors
 from kvserver.args import to_int
 from kvserver.errors import CommandError
 from kvserver.glob import glob_matcher
@@ -56,7 +56,7 @@ def unlink(c, argv):
          complexity="O(N) where N is the number of keys to check.", args="key...", tips="request_policy:multi_shard response_policy:agg_sum")
 def exists(c, argv):
     db = c.db
-    return sum(1 for key in argv[1:] if db.lookup_read_any(key) is not None)
+    return sum(1 for key in argv[1:] if db.lookup_read_any(key, touch=False) is not None)
 
 
 @command("touch", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic",
@@ -72,7 +72,7 @@ def touch(c, argv):
          since="1.0.0", summary="Determine the type stored at key",
          complexity="O(1)", args="key")
 def type_(c, argv):
-    v = c.db.lookup_read_any(argv[1])
+    v = c.db.lookup_read_any(argv[1], touch=False)
     return Status(b"none" if v is None else type_name(v).encode())
 
 
@@ -178,15 +178,18 @@ def _rename(c, argv, nx: bool):
     v = db.lookup(src)
     if v is None:
         raise CommandError(errors.NO_SUCH_KEY)
+    db.touch(src)  # Redis looks it up for a write
     if src == dst:
         return 0 if nx else OK
     when = db.get_expire(src)
-    if db.lookup(dst) is not None:
+    field = db.access_field(src)  # the value moves, its access time with it
+    if db.lookup_write_any(dst) is not None:
         if nx:
             return 0
         db.delete(dst)
     db.delete(src)
     db.add(dst, v)
+    db.set_access_field(dst, field)
     if when is not None:
         db.set_expire(dst, when)
     srv = c.server
@@ -228,11 +231,16 @@ def move(c, argv):
         raise CommandError(errors.SAME_OBJECT)
     key = argv[1]
     v = src_db.lookup(key)
-    if v is None or dst_db.lookup(key) is not None:
+    if v is None:
+        return 0
+    src_db.touch(key)  # Redis looks it up for a write
+    if dst_db.lookup_write_any(key) is not None:
         return 0
     when = src_db.get_expire(key)
+    field = src_db.access_field(key)  # the value moves, its access time with it
     src_db.delete(key)
     dst_db.add(key, v)
+    dst_db.set_access_field(key, field)
     if when is not None:
         dst_db.set_expire(key, when)
     srv = c.server
@@ -266,7 +274,7 @@ def copy(c, argv):
     v = c.db.lookup_read_any(src)
     if v is None:
         return 0
-    if dst_db.lookup(dst) is not None:
+    if dst_db.lookup_write_any(dst) is not None:
         if not replace:
             return 0
         dst_db.delete(dst)
@@ -281,8 +289,6 @@ def copy(c, argv):
 
 OBJECT = container("object", group="generic", since="2.2.3",
                    summary="A container for object introspection commands")
-
-_LFU_POLICIES = ("allkeys-lfu", "volatile-lfu")
 
 
 @subcommand(OBJECT, "encoding", arity=3, flags="readonly", keys=(2, 2, 1), since="2.2.3",
@@ -317,14 +323,13 @@ def object_idletime(c, argv):
     v = c.db.lookup(argv[2])
     if v is None:
         return None
-    if c.server.config.maxmemory_policy in _LFU_POLICIES:
+    srv = c.server
+    if srv.config.maxmemory_policy in access.LFU_POLICIES:
         raise CommandError(
             "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that "
             "when switching between policies at runtime LRU and LFU data will take some time "
             "to adjust.")
-    # Per-key access times cost ~40 bytes a key in Python (a parallel dict);
-    # they arrive with LRU eviction. Until then say so rather than invent a number.
-    raise CommandError("ERR idle time is not tracked by this server yet")
+    return access.idle_ms(c.db.access_field(argv[2]), srv.lru_clock) // 1000
 
 
 @subcommand(OBJECT, "freq", arity=3, flags="readonly", keys=(2, 2, 1), since="4.0.0",
@@ -334,12 +339,15 @@ def object_freq(c, argv):
     v = c.db.lookup(argv[2])
     if v is None:
         return None
-    if c.server.config.maxmemory_policy not in _LFU_POLICIES:
+    srv = c.server
+    if srv.config.maxmemory_policy not in access.LFU_POLICIES:
         raise CommandError(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please "
             "note that when switching between policies at runtime LRU and LFU data will take "
             "some time to adjust.")
-    raise CommandError("ERR access frequency is not tracked by this server yet")
+    return access.lfu_decr_and_return(c.db.access_field(argv[2]),
+                                      access.lfu_minutes(srv.wall_ms()),
+                                      srv.config.lfu_decay_time)
 
 
 _OBJECT_HELP = [

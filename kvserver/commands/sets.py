@@ -321,8 +321,8 @@ def _srandmember_count(c, argv):
 def smove(c, argv):
     db = c.db
     src_key, dst_key, m = argv[1], argv[2], argv[3]
-    src = db.lookup(src_key)
-    dst = db.lookup(dst_key)
+    src = db.lookup_write_any(src_key)
+    dst = db.lookup_write_any(dst_key)
     if src is None:
         return 0
     if src.__class__ is not RedisSet or (dst is not None and dst.__class__ is not RedisSet):

@@ -128,6 +128,8 @@ def _set_generic(c, argv: list[bytes], value: bytes, flags: int, expire: bytes |
         old = db.lookup_read(key, bytes)
     found = db.lookup(key) is not None
     if (flags & _NX and found) or (flags & _XX and not found):
+        if found:
+            db.touch(key)  # Redis looked it up for a write (db.set counts it otherwise)
         return old if flags & _GET else abort_reply
     db.set(key, value, bool(flags & _KEEPTTL))
     notify(c, "$", "set", key)
@@ -265,7 +267,7 @@ def _mset_generic(c, argv, nx: bool):
     db = c.db
     if nx:
         for j in range(1, len(argv), 2):
-            if db.lookup(argv[j]) is not None:
+            if db.lookup_write_any(argv[j]) is not None:
                 return 0
     publish = c.server.keyspace_publisher is not None
     expires = db.expires
@@ -316,7 +318,7 @@ def append(c, argv):
     else:
         check_string_length(c, len(v), len(tail))
         v += tail
-        db.set(key, v, True)
+        db.update(key, v)
         n = len(v)
     notify(c, "$", "append", key)
     return n
@@ -360,7 +362,7 @@ def setrange(c, argv):
             v = v + bytes(offset - n) + value
         else:
             v = v[:offset] + value + v[offset + len(value):]
-        db.set(key, v, True)
+        db.update(key, v)
     notify(c, "$", "setrange", key)
     return len(v)
 
@@ -426,7 +428,7 @@ def _incr_generic(c, key: bytes, incr: int) -> int:
         value = old + incr
         if value > LLONG_MAX or value < LLONG_MIN:
             raise CommandError(errors.OVERFLOW)
-        db.set(key, b"%d" % value, True)
+        db.update(key, b"%d" % value)
     srv = c.server
     if srv.keyspace_publisher is not None:
         srv.notify_keyspace_event("$", "incrby", key, db.id)
@@ -628,7 +630,7 @@ def incrbyfloat(c, argv):
     if v is None:
         db.add(key, new)
     else:
-        db.set(key, new, True)
+        db.update(key, new)
     notify(c, "$", "incrbyfloat", key)
     # Replicas get the result, never a recomputation in their own precision.
     c.propagate_as = [[b"SET", key, new, b"KEEPTTL"]]

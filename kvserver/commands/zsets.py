@@ -721,7 +721,7 @@ def zpop_generic(c, keys: list[bytes], last: bool, emitkey: bool, count: int,
     zs = None
     key = None
     for k in keys:
-        v = db.lookup(k)
+        v = db.lookup_write_any(k)
         if v is None:
             continue
         if v.__class__ is not ZSet:
@@ -852,7 +852,7 @@ def _blocking_zpop(c, keys: list[bytes], last: bool, timeout_arg: bytes, count: 
     timeout = to_timeout(timeout_arg)
     db = c.db
     for k in keys:
-        v = db.lookup(k)
+        v = db.lookup_write_any(k)
         if v is None:
             continue
         if v.__class__ is not ZSet:
@@ -993,7 +993,7 @@ def zsetop_generic(c, argv: list[bytes], at: int, dst: bytes | None, op: str,
     db = c.db
     # Redis reads the sources with lookupKeyWrite for the STORE forms (no
     # statistics, no keymiss event) and lookupKeyRead otherwise.
-    lookup = db.lookup if dst is not None else db.lookup_read_any
+    lookup = db.lookup_write_any if dst is not None else db.lookup_read_any
     srcs = []
     for k in argv[at + 1:at + 1 + setnum]:
         v = lookup(k)
