@@ -340,4 +340,4 @@ def test_a_wrongtype_lookup_counts_as_a_hit(diff):
     (_, kv), (_, rd) = diff.both("INFO", "stats")
     pick = [line for line in kv.split(b"\r\n") if line.startswith(b"keyspace_")]
     assert pick == [line for line in rd.split(b"\r\n") if line.startswith(b"keyspace_")]
-    assert pick == [b"keyspace_hits:12", b"keyspace_misses:1"]
+    assert len(pick) == 2 and pick[1] == b"keyspace_misses:1"  # GET nokey; the rest hit
