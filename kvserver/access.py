@@ -12,6 +12,12 @@ for a header. The keyspace stamps it on creation and on each access through
 the command-level lookups (Redis's lookupKey); this module holds the clock and
 the LFU arithmetic, so that the field means what it means in Redis, including
 its reinterpretation when the policy switches between LRU and LFU at runtime.
+
+One difference, deliberate: the dict costs about 40 bytes a key (a 1M-key
+dataset of small strings grows by a fifth), which Redis does not pay, so it is
+kept only while maxmemory-policy is an LRU or LFU one, the policies that rank
+keys by it. Under the others (noeviction, the default) OBJECT IDLETIME says
+so; keys from before a switch count as accessed at the switch.
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ LRU_CLOCK_MAX = (1 << LRU_BITS) - 1
 LRU_CLOCK_RESOLUTION_MS = 1000
 LFU_INIT_VAL = 5  # a new key's counter: not evicted before it has a chance to be used
 LFU_POLICIES = frozenset(("allkeys-lfu", "volatile-lfu"))
+LRU_POLICIES = frozenset(("allkeys-lru", "volatile-lru"))
+# The policies that rank keys by access: only under them are access times kept.
+TRACKING_POLICIES = LFU_POLICIES | LRU_POLICIES
 
 
 def lru_clock(now_ms: int) -> int:

@@ -8,13 +8,16 @@ expiry, the WRONGTYPE check and the keyspace hit/miss statistics; `set`, `add`,
 Values are `bytes` for strings and one class per aggregate type (kvserver.types),
 each carrying `type_name` for TYPE.
 
-Access times. A third dict, `access`, holds each key's Redis `lru` field (see
-kvserver.access): stamped when the key is created and on every access through
-lookup_read / lookup_write / lookup_read_any / touch, as Redis's lookupKey
-does; `lookup` (TYPE, EXISTS, TTL, OBJECT, internal checks) leaves it alone, as
-LOOKUP_NOTOUCH does. The server keeps `stamp` (what an access stores: the LRU
-clock, or None under an LFU policy or for a CLIENT NO-TOUCH client) and
-`new_stamp` (what a new key gets; None under LFU) current.
+Access times. Under an LRU or LFU maxmemory-policy (`tracking`), a third dict,
+`access`, holds each key's Redis `lru` field (see kvserver.access): stamped when
+the key is created and on every access through lookup_read / lookup_write /
+lookup_read_any / lookup_write_any / touch, as Redis's lookupKey does; `lookup`
+(TYPE, EXISTS, TTL, OBJECT, internal checks) leaves it alone, as LOOKUP_NOTOUCH
+does. The server keeps `stamp` (what an access stores: the LRU clock, or None
+under LFU, for a CLIENT NO-TOUCH client or when not tracking) and `new_stamp`
+(what a new key gets; None under LFU) current. Redis keeps the field in every
+object's header for free; here it costs ~40 bytes a key, so it is kept only
+while a policy needs it (see kvserver.access).
 
 Active expiry. Redis samples random keys from its expires table because its hash
 table makes that cheap. A Python dict cannot be sampled without copying, so we
@@ -48,8 +51,8 @@ def type_name(value: object) -> str:
 
 
 class Database:
-    __slots__ = ("id", "server", "stats", "data", "expires", "access", "stamp", "new_stamp",
-                 "lfu_touch", "_heap", "watched", "blocking_keys", "avg_ttl",
+    __slots__ = ("id", "server", "stats", "data", "expires", "access", "tracking", "stamp",
+                 "new_stamp", "lfu_touch", "untracked_field", "_heap", "watched", "blocking_keys", "avg_ttl",
                  "_scan_snapshots", "_scan_seq")
 
     def __init__(self, server: Server, index: int) -> None:
@@ -61,9 +64,11 @@ class Database:
         # key -> Redis's lru field; the three below are set by
         # Server.refresh_access_clock (see the module docstring).
         self.access: dict[bytes, int] = {}
-        self.stamp: int | None = 0
-        self.new_stamp: int | None = 0
+        self.tracking = False
+        self.stamp: int | None = None
+        self.new_stamp: int | None = None
         self.lfu_touch = False
+        self.untracked_field = 0  # the field of a key that has none (set on a policy switch)
         self._heap: list[tuple[int, bytes]] = []
         # key -> clients WATCHing it (kvserver.multi)
         self.watched: dict[bytes, set] = {}
@@ -167,7 +172,7 @@ class Database:
         srv = self.server
         cfg = srv.config
         minutes = lru.lfu_minutes(srv.wall_ms())
-        field = self.access.get(key, lru.LFU_INIT_VAL)
+        field = self.access.get(key, self.untracked_field)
         self.access[key] = lru.lfu_touch(field, minutes, cfg.lfu_decay_time, cfg.lfu_log_factor)
 
     def _stamp_new(self, key: bytes, overwrite: bool) -> None:
@@ -185,17 +190,15 @@ class Database:
             self._touch_lfu(key)
 
     def access_field(self, key: bytes) -> int:
-        """key's lru field (key exists)."""
-        f = self.access.get(key)
-        if f is None:  # not expected: every way in stamps one
-            self._stamp_new(key, False)
-            f = self.access[key]
-        return f
+        """key's lru field (key exists). A key from before access times were
+        kept counts as accessed when the policy began to keep them."""
+        return self.access.get(key, self.untracked_field)
 
     def set_access_field(self, key: bytes, field: int) -> None:
         """Give key (which exists) an lru field: RENAME and MOVE carry the
         value's own, RESTORE sets IDLETIME / FREQ."""
-        self.access[key] = field
+        if self.tracking:
+            self.access[key] = field
 
     # -- writing -----------------------------------------------------------
 
@@ -203,11 +206,12 @@ class Database:
         """Store value at key (any previous value and, unless keepttl, TTL go).
         An existing key counts as accessed, as in Redis's setKey."""
         self.data[key] = value
-        s = self.new_stamp
-        if s is not None:
-            self.access[key] = s
-        else:
-            self._stamp_new(key, True)
+        if self.tracking:
+            s = self.new_stamp
+            if s is not None:
+                self.access[key] = s
+            else:
+                self._stamp_new(key, True)
         if not keepttl and self.expires and key in self.expires:
             del self.expires[key]
         self.signal_modified(key)
@@ -219,18 +223,19 @@ class Database:
         SETBIT, PFADD...): the TTL and the access time stay, as for Redis's
         changes in place, where the command's look-up counted the access."""
         self.data[key] = value
-        if key not in self.access:
+        if self.tracking and key not in self.access:
             self._stamp_new(key, False)
         self.signal_modified(key)
 
     def add(self, key: bytes, value: object) -> None:
         """Create key, which the caller has checked does not exist."""
         self.data[key] = value
-        s = self.new_stamp
-        if s is not None:
-            self.access[key] = s
-        else:
-            self._stamp_new(key, False)
+        if self.tracking:
+            s = self.new_stamp
+            if s is not None:
+                self.access[key] = s
+            else:
+                self._stamp_new(key, False)
         self.signal_modified(key)
         if self.blocking_keys and key in self.blocking_keys:
             self.server.blocking.signal_key_ready(self, key)
@@ -240,7 +245,8 @@ class Database:
         if self.lookup(key) is None:
             return False
         del self.data[key]
-        self.access.pop(key, None)
+        if self.access:
+            self.access.pop(key, None)
         if self.expires and key in self.expires:
             del self.expires[key]
         self.signal_modified(key)
@@ -318,7 +324,8 @@ class Database:
     def _delete_expired(self, key: bytes) -> None:
         del self.data[key]
         del self.expires[key]
-        self.access.pop(key, None)
+        if self.access:
+            self.access.pop(key, None)
         srv = self.server
         srv.stats.expired_keys += 1
         # Not a write of the command that met the key: dispatch must not

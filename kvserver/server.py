@@ -72,6 +72,7 @@ class Server:
         self.dbs = [Database(self, i) for i in range(self.config.databases)]
         self.no_touch_depth = 0  # see begin_no_touch
         self.lru_clock = 0
+        self._access_kind: str | None = "unset"  # see refresh_access_clock
         self.clients: dict[int, Client] = {}
         self._next_id = 0
         self.dirty = 0
@@ -140,13 +141,27 @@ class Server:
     def refresh_access_clock(self) -> None:
         """Set what the databases stamp on an access and on a new key: the
         LRU clock, refreshed by the cron as Redis's server.lruclock is (an
-        access stamps a clock at most 1/hz old), or LFU counting."""
-        clock = access.lru_clock(self.wall_ms())
+        access stamps a clock at most 1/hz old), or LFU counting; nothing
+        unless the maxmemory-policy ranks keys by access (kvserver.access)."""
+        now = self.wall_ms()
+        clock = access.lru_clock(now)
         self.lru_clock = clock
-        lfu = self.config.maxmemory_policy in access.LFU_POLICIES
-        touching = not self.no_touch_depth
+        policy = self.config.maxmemory_policy
+        tracking = policy in access.TRACKING_POLICIES
+        lfu = policy in access.LFU_POLICIES
+        touching = tracking and not self.no_touch_depth
+        kind = ("lfu" if lfu else "lru") if tracking else None
+        switched = kind != self._access_kind
+        self._access_kind = kind
         for db in self.dbs:
-            db.new_stamp = None if lfu else clock
+            if switched:
+                if not tracking:
+                    db.access = {}  # the policy no longer needs them: free the memory
+                # Keys without a field yet count as accessed now.
+                db.untracked_field = (access.lfu_field(access.lfu_minutes(now), access.LFU_INIT_VAL)
+                                      if lfu else clock)
+            db.tracking = tracking
+            db.new_stamp = clock if tracking and not lfu else None
             db.stamp = clock if touching and not lfu else None
             db.lfu_touch = lfu and touching
 

@@ -261,7 +261,9 @@ def _debug_object(c, key: bytes) -> Status:
     if (v.__class__ is bytes and v.isdigit() and len(v) <= 4 and (v == b"0" or v[0] != 48)
             and not cfg.maxmemory_policy.endswith(("lru", "lfu"))):
         refcount = 2147483647
-    lru = c.db.access_field(key)
+    # Without an LRU/LFU policy no access time is kept (kvserver.access): the
+    # key reads as just used.
+    lru = c.db.access_field(key) if c.db.tracking else c.server.lru_clock
     extra = _quicklist_info(v, cfg.list_max_listpack_size, cfg.list_compress_depth) \
         if enc == "quicklist" else ""
     return Status(f"Value at:{id(v):#x} refcount:{refcount} encoding:{enc} "

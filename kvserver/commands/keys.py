@@ -329,6 +329,10 @@ def object_idletime(c, argv):
             "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that "
             "when switching between policies at runtime LRU and LFU data will take some time "
             "to adjust.")
+    if not c.db.tracking:
+        raise CommandError(
+            "ERR idle time is kept only under an LRU maxmemory-policy (allkeys-lru, "
+            "volatile-lru): kvserver stores no per-key access time otherwise")
     return access.idle_ms(c.db.access_field(argv[2]), srv.lru_clock) // 1000
 
 
