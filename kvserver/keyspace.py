@@ -6,7 +6,10 @@ expiry, the WRONGTYPE check and the keyspace hit/miss statistics; `set`, `add`,
 `delete` and `signal_modified` keep WATCH (and later client tracking) informed.
 
 Values are `bytes` for strings and one class per aggregate type (kvserver.types),
-each carrying `type_name` for TYPE.
+each carrying `type_name` for TYPE. A string's OBJECT ENCODING follows from its
+content (int, embstr, raw), except where Redis's object says otherwise: a string
+changed in place (APPEND, SETRANGE, SETBIT...) is raw, INCRBYFLOAT's result is
+never int. `string_encodings` holds those few keys (see string_encoding).
 
 Access times. Under an LRU or LFU maxmemory-policy (`tracking`), a third dict,
 `access`, holds each key's Redis `lru` field (see kvserver.access): stamped when
@@ -51,7 +54,8 @@ def type_name(value: object) -> str:
 
 
 class Database:
-    __slots__ = ("id", "server", "stats", "data", "expires", "access", "tracking", "stamp",
+    __slots__ = ("id", "server", "stats", "data", "expires", "string_encodings", "access",
+                 "tracking", "stamp",
                  "new_stamp", "lfu_touch", "untracked_field", "_heap", "watched", "blocking_keys", "avg_ttl",
                  "_scan_snapshots", "_scan_seq")
 
@@ -61,6 +65,7 @@ class Database:
         self.stats = server.stats
         self.data: dict[bytes, object] = {}
         self.expires: dict[bytes, int] = {}
+        self.string_encodings: dict[bytes, str] = {}  # see the module docstring
         # key -> Redis's lru field; the three below are set by
         # Server.refresh_access_clock (see the module docstring).
         self.access: dict[bytes, int] = {}
@@ -157,6 +162,19 @@ class Database:
     def exists(self, key: bytes) -> bool:
         return self.lookup(key) is not None
 
+    def string_encoding(self, key: bytes) -> str | None:
+        """The OBJECT ENCODING of key's string where its content does not tell
+        it (see the module docstring), else None."""
+        return self.string_encodings.get(key) if self.string_encodings else None
+
+    def set_string_encoding(self, key: bytes, encoding: str | None) -> None:
+        """Record that key's string is held as `encoding` whatever its content
+        (None: as its content says)."""
+        if encoding is not None:
+            self.string_encodings[key] = encoding
+        elif self.string_encodings:
+            self.string_encodings.pop(key, None)
+
     # -- access times --------------------------------------------------------
 
     def touch(self, key: bytes) -> None:
@@ -206,6 +224,8 @@ class Database:
         """Store value at key (any previous value and, unless keepttl, TTL go).
         An existing key counts as accessed, as in Redis's setKey."""
         self.data[key] = value
+        if self.string_encodings:
+            self.string_encodings.pop(key, None)
         if self.tracking:
             s = self.new_stamp
             if s is not None:
@@ -218,11 +238,14 @@ class Database:
         if self.blocking_keys and key in self.blocking_keys:  # SORT STORE, RESTORE...
             self.server.blocking.signal_key_ready(self, key)
 
-    def update(self, key: bytes, value: object) -> None:
+    def update(self, key: bytes, value: object, encoding: str | None = None) -> None:
         """Store a new version of key's own value (INCR, APPEND, SETRANGE,
         SETBIT, PFADD...): the TTL and the access time stay, as for Redis's
-        changes in place, where the command's look-up counted the access."""
+        changes in place, where the command's look-up counted the access.
+        encoding: the string's OBJECT ENCODING when its content does not
+        tell it ("raw" after a change in place)."""
         self.data[key] = value
+        self.set_string_encoding(key, encoding)
         if self.tracking and key not in self.access:
             self._stamp_new(key, False)
         self.signal_modified(key)
@@ -230,6 +253,8 @@ class Database:
     def add(self, key: bytes, value: object) -> None:
         """Create key, which the caller has checked does not exist."""
         self.data[key] = value
+        if self.string_encodings:
+            self.string_encodings.pop(key, None)
         if self.tracking:
             s = self.new_stamp
             if s is not None:
@@ -247,6 +272,8 @@ class Database:
         del self.data[key]
         if self.access:
             self.access.pop(key, None)
+        if self.string_encodings:
+            self.string_encodings.pop(key, None)
         if self.expires and key in self.expires:
             del self.expires[key]
         self.signal_modified(key)
@@ -278,6 +305,7 @@ class Database:
                         c.dirty_cas = True
         self.data = {}
         self.expires = {}
+        self.string_encodings = {}
         self.access = {}
         self._heap = []
         self._scan_snapshots.clear()
@@ -326,6 +354,8 @@ class Database:
         del self.expires[key]
         if self.access:
             self.access.pop(key, None)
+        if self.string_encodings:
+            self.string_encodings.pop(key, None)
         srv = self.server
         srv.stats.expired_keys += 1
         # Not a write of the command that met the key: dispatch must not

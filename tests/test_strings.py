@@ -824,12 +824,43 @@ _COMMANDS = st.one_of(
         lambda t: [t[0], t[1], t[2], *t[3]]),
     st.tuples(st.just("LPUSH"), _KEYS, _VALUES),
     st.tuples(st.sampled_from(["TTL", "EXISTS", "TYPE"]), _KEYS),
+    # OBJECT ENCODING after changes in place (raw), INCRBYFLOAT (never int)...
+    st.tuples(st.just("OBJECT"), st.just("ENCODING"), _KEYS),
+    st.tuples(st.just("SETBIT"), _KEYS, st.integers(0, 20).map(str), st.sampled_from(["0", "1"])),
+    st.tuples(st.sampled_from(["RENAME", "COPY"]), _KEYS, _KEYS),
 )
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(_COMMANDS, min_size=1, max_size=25))
-def test_hypothesis_string_sequences(diff, cmds):
+def test_hypothesis_string_sequences(server, diff, cmds):
     diff.flush()
     for cmd in cmds:
         diff.check(*cmd)
+    db = server.server.dbs[0]  # the forced-encoding table follows the keys
+    assert set(db.string_encodings) <= set(db.data), cmds
+
+
+@pytest.mark.parametrize("seq", [
+    [("SET", "k", "100000"), ("SETBIT", "k", "3", "1")],  # unchanged, still made raw
+    [("SET", "k", "12"), ("APPEND", "k", "3")], [("APPEND", "k", "12")],
+    [("SETRANGE", "k", "0", "12")], [("SET", "k", "hello"), ("SETRANGE", "k", "0", "9")],
+    [("SET", "k", "2"), ("INCRBYFLOAT", "k", "1")], [("INCRBYFLOAT", "k", "1")],
+    [("SET", "k", "1"), ("APPEND", "k", "0"), ("INCR", "k")], [("SETBIT", "k", "1", "1")],
+    [("PFADD", "k", "a")], [("PFADD", "k", "a"), ("PFCOUNT", "k")],
+    [("SET", "k", "12"), ("APPEND", "k", "3"), ("RENAME", "k", "k")],
+    [("SET", "k", "12"), ("APPEND", "k", "3"), ("COPY", "k", "k2"), ("DEL", "k"),
+     ("RENAME", "k2", "k")],
+    [("SET", "k", "12"), ("APPEND", "k", "3"), ("SET", "k", "12")],
+    [("SET", "a", "1"), ("BITOP", "OR", "k", "a")], [("BITFIELD", "k", "SET", "u8", "0", "49")],
+    [("SET", "k", "1"), ("BITFIELD", "k", "SET", "u8", "0", "49")],
+    [("SET", "k", "12"), ("APPEND", "k", "3"), ("GETSET", "k", "7")],
+    [("SET", "k", "x" * 30), ("APPEND", "k", "y")], [("INCRBYFLOAT", "k", "1" * 50)],
+], ids=lambda seq: " / ".join(" ".join(c) for c in seq))
+def test_object_encoding_of_strings_changed_in_place(diff, seq):
+    for cmd in seq:
+        diff.check(*cmd)
+    diff.check("OBJECT", "ENCODING", "k")
+    diff.check("MOVE", "k", "1")
+    diff.check("SELECT", "1")
+    diff.check("OBJECT", "ENCODING", "k")

@@ -47,10 +47,12 @@ def _grow_for_bit(c, key: bytes, maxbit: int) -> tuple[bytes, bool, bool]:
 
 
 def _store(c, key: bytes, value: bytes, existed: bool) -> None:
+    # SETBIT and BITFIELD leave a raw string, new or changed in place.
     if existed:
-        c.db.update(key, value)
+        c.db.update(key, value, "raw")
     else:
         c.db.add(key, value)
+        c.db.set_string_encoding(key, "raw")
 
 
 # -- SETBIT / GETBIT -------------------------------------------------------------------
@@ -73,6 +75,8 @@ def setbit(c, argv):
         nb = (v[byte] | mask) if on else (v[byte] & ~mask)
         _store(c, key, b"%s%c%s" % (v[:byte], nb, v[byte + 1:]), existed)
         notify(c, "$", "setbit", key)
+    else:
+        c.db.set_string_encoding(key, "raw")  # unchanged, but Redis unshared it
     return 1 if old else 0
 
 
@@ -240,6 +244,7 @@ def bitop(c, argv):
         x ^= (1 << (8 * maxlen)) - 1
     db.lookup(dest)  # an expired destination goes first, as setKey does
     db.set(dest, x.to_bytes(maxlen, "big"))
+    db.set_string_encoding(dest, "raw")
     notify(c, "$", "set", dest)
     return maxlen
 
@@ -377,6 +382,8 @@ def _bitfield(c, argv, readonly_cmd: bool):
             changes += 1
     if changes or grew:
         _store(c, key, bytes(buf), existed)
+    else:
+        c.db.set_string_encoding(key, "raw")  # unchanged, but Redis unshared it
     if changes:
         c.server.dirty += changes - 1
         notify(c, "$", "setbit", key)

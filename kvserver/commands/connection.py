@@ -61,7 +61,7 @@ def swapdb(c, argv):
         touch_all_watched(da)
         touch_all_watched(db_)
         # Swap contents, keep the Database objects (clients keep their SELECT).
-        for attr in ("data", "expires", "access", "_heap", "_scan_snapshots"):
+        for attr in ("data", "expires", "string_encodings", "access", "_heap", "_scan_snapshots"):
             va, vb = getattr(da, attr), getattr(db_, attr)
             setattr(da, attr, vb)
             setattr(db_, attr, va)

@@ -255,7 +255,7 @@ def _debug_object(c, key: bytes) -> Status:
     if v is None:
         raise CommandError(errors.NO_SUCH_KEY)
     cfg = c.server.config
-    enc = encoding_of(v, cfg)
+    enc = encoding_of(v, cfg, c.db, key)
     # Shared integers, as OBJECT REFCOUNT reports them (kvserver.commands.keys).
     refcount = 1
     if (v.__class__ is bytes and v.isdigit() and len(v) <= 4 and (v == b"0" or v[0] != 48)

@@ -73,7 +73,7 @@ def pfadd(c, argv):
         elif r < 0:
             if updated:  # Redis changed the value in place up to here
                 v = st.serialize()
-                c.db.update(key, v)
+                c.db.update(key, v, "raw")
             hll.checkin(st, v)
             raise CommandError(hll.ERR_INVALID)
     if not updated:
@@ -83,8 +83,9 @@ def pfadd(c, argv):
     new = st.serialize()
     if created:
         c.db.add(key, new)
+        c.db.set_string_encoding(key, "raw")  # createHLLObject: a raw string
     else:
-        c.db.update(key, new)
+        c.db.update(key, new, "raw")
     hll.checkin(st, new)
     c.server.dirty += updated - 1
     c.server.notify_keyspace_event("$", "pfadd", key, c.db.id)
@@ -128,7 +129,7 @@ def pfcount(c, argv):
     card = hll.estimate(hist)
     st.set_card(card)
     new = st.serialize()
-    c.db.update(key, new)
+    c.db.update(key, new, "raw")
     hll.checkin(st, new)
     return _signed(card)
 
@@ -157,8 +158,9 @@ def pfmerge(c, argv):
     new = st.serialize()
     if d is None:
         c.db.add(key, new)
+        c.db.set_string_encoding(key, "raw")  # createHLLObject: a raw string
     else:
-        c.db.update(key, new)
+        c.db.update(key, new, "raw")
     hll.checkin(st, new)
     c.server.notify_keyspace_event("$", "pfadd", key, c.db.id)
     return OK
@@ -180,7 +182,7 @@ def pfdebug(c, argv):
             if not st.to_dense():
                 raise CommandError(hll.ERR_INVALID)
             v = st.serialize()
-            c.db.update(key, v)
+            c.db.update(key, v, "raw")
         hll.checkin(st, v)
         if sub == b"todense":
             return 1 if converted else 0

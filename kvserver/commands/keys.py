@@ -17,11 +17,14 @@ def copy_value(v: object) -> object:
     return v if v.__class__ is bytes else v.copy()  # type: ignore[attr-defined]
 
 
-def encoding_of(v: object, config) -> str:
+def encoding_of(v: object, config, db=None, key: bytes | None = None) -> str:
+    """What OBJECT ENCODING reports for v (at key in db, for a string changed
+    in place: see Database.string_encoding)."""
     if v.__class__ is bytes:
         from kvserver.commands.strings import string_encoding
 
-        return string_encoding(v)
+        forced = db.string_encoding(key) if db is not None else None
+        return forced or string_encoding(v)
     return v.encoding(config)  # type: ignore[attr-defined]
 
 
@@ -183,6 +186,7 @@ def _rename(c, argv, nx: bool):
         return 0 if nx else OK
     when = db.get_expire(src)
     field = db.access_field(src)  # the value moves, its access time with it
+    encoding = db.string_encoding(src)
     if db.lookup_write_any(dst) is not None:
         if nx:
             return 0
@@ -190,6 +194,7 @@ def _rename(c, argv, nx: bool):
     db.delete(src)
     db.add(dst, v)
     db.set_access_field(dst, field)
+    db.set_string_encoding(dst, encoding)
     if when is not None:
         db.set_expire(dst, when)
     srv = c.server
@@ -238,9 +243,11 @@ def move(c, argv):
         return 0
     when = src_db.get_expire(key)
     field = src_db.access_field(key)  # the value moves, its access time with it
+    encoding = src_db.string_encoding(key)
     src_db.delete(key)
     dst_db.add(key, v)
     dst_db.set_access_field(key, field)
+    dst_db.set_string_encoding(key, encoding)
     if when is not None:
         dst_db.set_expire(key, when)
     srv = c.server
@@ -280,6 +287,7 @@ def copy(c, argv):
         dst_db.delete(dst)
     when = c.db.get_expire(src)
     dst_db.add(dst, copy_value(v))
+    dst_db.set_string_encoding(dst, c.db.string_encoding(src))  # dupStringObject keeps it
     if when is not None:
         dst_db.set_expire(dst, when)
     c.server.notify_keyspace_event("g", "copy_to", dst, dst_db.id)
@@ -298,7 +306,7 @@ def object_encoding(c, argv):
     v = c.db.lookup(argv[2])
     if v is None:
         return None
-    return encoding_of(v, c.server.config).encode()
+    return encoding_of(v, c.server.config, c.db, argv[2]).encode()
 
 
 @subcommand(OBJECT, "refcount", arity=3, flags="readonly", keys=(2, 2, 1), since="2.2.3",

@@ -318,7 +318,7 @@ def append(c, argv):
     else:
         check_string_length(c, len(v), len(tail))
         v += tail
-        db.update(key, v)
+        db.update(key, v, "raw")
         n = len(v)
     notify(c, "$", "append", key)
     return n
@@ -353,6 +353,7 @@ def setrange(c, argv):
         check_string_length(c, offset, len(value))
         v = bytes(offset) + value
         db.add(key, v)
+        db.set_string_encoding(key, "raw")
     else:
         if not value:
             return len(v)
@@ -362,7 +363,7 @@ def setrange(c, argv):
             v = v + bytes(offset - n) + value
         else:
             v = v[:offset] + value + v[offset + len(value):]
-        db.update(key, v)
+        db.update(key, v, "raw")
     notify(c, "$", "setrange", key)
     return len(v)
 
@@ -631,6 +632,8 @@ def incrbyfloat(c, argv):
         db.add(key, new)
     else:
         db.update(key, new)
+    # createStringObject: never int-encoded, whatever the digits
+    db.set_string_encoding(key, "embstr" if len(new) <= 44 else "raw")
     notify(c, "$", "incrbyfloat", key)
     # Replicas get the result, never a recomputation in their own precision.
     c.propagate_as = [[b"SET", key, new, b"KEEPTTL"]]
