@@ -515,7 +515,7 @@ PARAMS: list[Param] = [
     Param("maxmemory-policy", "enum", "noeviction",
           choices=("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
                    "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"),
-          doc="what to evict at maxmemory"),
+          doc="what to evict at maxmemory; an LRU or LFU policy also keeps access times"),
     Param("maxmemory-samples", "int", 5, 1, INT_MAX, doc="keys sampled per eviction"),
     Param("lfu-log-factor", "int", 10, 0, INT_MAX, doc="LFU counter logarithm factor"),
     Param("lfu-decay-time", "int", 1, 0, INT_MAX, doc="LFU counter decay in minutes"),
