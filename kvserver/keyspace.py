@@ -251,19 +251,9 @@ class Database:
         self.signal_modified(key)
 
     def add(self, key: bytes, value: object) -> None:
-        """Create key, which the caller has checked does not exist."""
-        self.data[key] = value
-        if self.string_encodings:
-            self.string_encodings.pop(key, None)
-        if self.tracking:
-            s = self.new_stamp
-            if s is not None:
-                self.access[key] = s
-            else:
-                self._stamp_new(key, False)
-        self.signal_modified(key)
-        if self.blocking_keys and key in self.blocking_keys:
-            self.server.blocking.signal_key_ready(self, key)
+        """Create key, which the caller has checked does not exist: set()
+        with no TTL to drop (the plain class's, whatever a subclass hooks)."""
+        Database.set(self, key, value, True)
 
     def delete(self, key: bytes) -> bool:
         """Remove key (after lazy expiry). True if it existed."""

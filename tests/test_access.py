@@ -152,9 +152,9 @@ def _idle(r, key):
 
 @pytest.fixture
 def own():
-    """A server of the test's own, whose clock the test moves (the shared
-    one's clock is read by other tests, MONITOR's timestamps for one), under
-    allkeys-lru, where access times are kept."""
+    """A server of the test's own, whose clock and config the test changes
+    (the shared one's clock is read by other tests, MONITOR's timestamps for
+    one), under allkeys-lru, where access times are kept."""
     with KVServer() as srv:
         c = srv.client()
         c.config_set("maxmemory-policy", "allkeys-lru")
@@ -218,64 +218,51 @@ def test_idle_time_grows_and_an_access_resets_it(own):
 def test_rename_and_move_carry_the_access_time(own):
     server, r = own
     r.config_set("maxmemory-policy", "allkeys-lfu")
-    try:
-        r.config_set("lfu-log-factor", 0)
-        r.config_set("lfu-decay-time", 0)
-        r.set("k", "v")
-        for _ in range(4):
-            r.get("k")
-        assert r.object("freq", "k") == 9
-        r.rename("k", "k2")
-        assert r.object("freq", "k2") == 10
-        r.move("k2", 1)
-        r.execute_command("SELECT", 1)
-        assert r.object("freq", "k2") == 11
-        r.execute_command("SELECT", 0)
-    finally:
-        r.config_set("maxmemory-policy", "noeviction")
-        r.config_set("lfu-log-factor", 10)
-        r.config_set("lfu-decay-time", 1)
+    r.config_set("lfu-log-factor", 0)
+    r.config_set("lfu-decay-time", 0)
+    r.set("k", "v")
+    for _ in range(4):
+        r.get("k")
+    assert r.object("freq", "k") == 9
+    r.rename("k", "k2")
+    assert r.object("freq", "k2") == 10
+    r.move("k2", 1)
+    r.execute_command("SELECT", 1)
+    assert r.object("freq", "k2") == 11
+    r.execute_command("SELECT", 0)
 
 
 def test_lfu_counter_decays_by_the_minute(own):
     server, r = own
     _align(server, 60_000)
     r.config_set("maxmemory-policy", "allkeys-lfu")
-    try:
-        r.config_set("lfu-log-factor", 0)
-        r.set("k", "v")
-        for _ in range(20):
-            r.get("k")
-        assert r.object("freq", "k") == 25
-        server.advance_time(5 * 60)
-        assert r.object("freq", "k") == 20  # one per lfu-decay-time (1) minute
-        r.config_set("lfu-decay-time", 2)
-        assert r.object("freq", "k") == 23
-        r.config_set("lfu-decay-time", 0)
-        assert r.object("freq", "k") == 25  # no decay
-        r.config_set("lfu-decay-time", 1)
-        server.advance_time(60 * 60)
-        assert r.object("freq", "k") == 0
-        r.get("k")  # the access stores the decayed counter, plus one
-        assert r.object("freq", "k") == 1
-    finally:
-        r.config_set("maxmemory-policy", "noeviction")
-        r.config_set("lfu-log-factor", 10)
-        r.config_set("lfu-decay-time", 1)
+    r.config_set("lfu-log-factor", 0)
+    r.set("k", "v")
+    for _ in range(20):
+        r.get("k")
+    assert r.object("freq", "k") == 25
+    server.advance_time(5 * 60)
+    assert r.object("freq", "k") == 20  # one per lfu-decay-time (1) minute
+    r.config_set("lfu-decay-time", 2)
+    assert r.object("freq", "k") == 23
+    r.config_set("lfu-decay-time", 0)
+    assert r.object("freq", "k") == 25  # no decay
+    r.config_set("lfu-decay-time", 1)
+    server.advance_time(60 * 60)
+    assert r.object("freq", "k") == 0
+    r.get("k")  # the access stores the decayed counter, plus one
+    assert r.object("freq", "k") == 1
 
 
 def test_lfu_counter_grows_logarithmically(own):
     server, r = own
     _align(server, 60_000)
     r.config_set("maxmemory-policy", "allkeys-lfu")
-    try:
-        r.set("k", "v")
-        for _ in range(1000):
-            r.get("k")
-        # lfu-log-factor 10: about 18 after 1k hits (Redis's table in redis.conf)
-        assert 12 <= r.object("freq", "k") <= 25
-    finally:
-        r.config_set("maxmemory-policy", "noeviction")
+    r.set("k", "v")
+    for _ in range(1000):
+        r.get("k")
+    # lfu-log-factor 10: about 18 after 1k hits (Redis's table in redis.conf)
+    assert 12 <= r.object("freq", "k") <= 25
 
 
 def test_no_touch_client_leaves_access_times(own):
