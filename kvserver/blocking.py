@@ -188,6 +188,10 @@ class Blocking:
                     waiting = db.blocking_keys.get(key)
                     if not waiting:
                         continue
+                    # Redis looks the key up once per round before serving
+                    # (an access: LRU/LFU), with neither statistics nor events.
+                    if db.lookup(key) is not None:
+                        db.touch(key)
                     for c in list(waiting):
                         st = c.blocked
                         if st is None or st.db is not db:

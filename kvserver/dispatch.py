@@ -145,7 +145,7 @@ def call(c: Client, cmd: CommandSpec, argv: list[bytes]) -> object:
     if tracking is not None:  # client-side caching (kvserver.tracking)
         prev_tracking = srv.tracking.begin_call(c, cmd)
     t0 = perf_counter_ns()
-    if c.no_touch and cmd.name != "touch":
+    if c.no_touch:
         r = _call_no_touch(c, cmd, argv)
     else:
         try:
@@ -168,15 +168,16 @@ def call(c: Client, cmd: CommandSpec, argv: list[bytes]) -> object:
 
 def _call_no_touch(c: Client, cmd: CommandSpec, argv: list[bytes]) -> object:
     """CLIENT NO-TOUCH (Redis 7.2): the command's look-ups leave the keys'
-    access times and LFU counters alone; TOUCH itself still touches."""
+    access times and LFU counters alone; TOUCH itself still touches, also
+    inside EXEC (a script's redis.call runs under its EVAL's state)."""
     srv = c.server
-    srv.begin_no_touch()
+    prev = srv.suspend_touch(cmd.name != "touch")
     try:
         return cmd.handler(c, argv)
     except CommandError as e:
         return e
     finally:
-        srv.end_no_touch()
+        srv.suspend_touch(prev)
 
 
 def after_call(c: Client, cmd: CommandSpec, argv: list[bytes], dt: int, dirty: int) -> None:

@@ -56,7 +56,8 @@ def type_name(value: object) -> str:
 class Database:
     __slots__ = ("id", "server", "stats", "data", "expires", "string_encodings", "access",
                  "tracking", "stamp",
-                 "new_stamp", "lfu_touch", "untracked_field", "_heap", "watched", "blocking_keys", "avg_ttl",
+                 "new_stamp", "lfu_touch", "untracked_field", "lfu_minutes", "lfu_decay_time",
+                 "lfu_log_factor", "_heap", "watched", "blocking_keys", "avg_ttl",
                  "_scan_snapshots", "_scan_seq")
 
     def __init__(self, server: Server, index: int) -> None:
@@ -74,6 +75,9 @@ class Database:
         self.new_stamp: int | None = None
         self.lfu_touch = False
         self.untracked_field = 0  # the field of a key that has none (set on a policy switch)
+        self.lfu_minutes = 0  # LFU clock and settings, cached by the server's cron
+        self.lfu_decay_time = 1
+        self.lfu_log_factor = 10
         self._heap: list[tuple[int, bytes]] = []
         # key -> clients WATCHing it (kvserver.multi)
         self.watched: dict[bytes, set] = {}
@@ -141,6 +145,17 @@ class Database:
             raise CommandError(WRONGTYPE)
         return v
 
+    def lookup_stats(self, key: bytes) -> object | None:
+        """The value at key for introspection (Redis's objectCommandLookup,
+        LOOKUP_NOTOUCH | LOOKUP_NONOTIFY): lazy expiry and the hit/miss
+        statistics; the access time stays and no keymiss event goes out."""
+        v = self.lookup(key)
+        if v is None:
+            self.stats.keyspace_misses += 1
+        else:
+            self.stats.keyspace_hits += 1
+        return v
+
     def lookup_write_any(self, key: bytes) -> object | None:
         """The value at key, of any type, for a write (Redis's lookupKeyWrite):
         lazy expiry and the access, no statistics."""
@@ -187,23 +202,17 @@ class Database:
             self._touch_lfu(key)
 
     def _touch_lfu(self, key: bytes) -> None:
-        srv = self.server
-        cfg = srv.config
-        minutes = lru.lfu_minutes(srv.wall_ms())
-        field = self.access.get(key, self.untracked_field)
-        self.access[key] = lru.lfu_touch(field, minutes, cfg.lfu_decay_time, cfg.lfu_log_factor)
+        self.access[key] = lru.lfu_touch(self.access.get(key, self.untracked_field),
+                                         self.lfu_minutes, self.lfu_decay_time,
+                                         self.lfu_log_factor)
 
-    def _stamp_new(self, key: bytes, overwrite: bool) -> None:
-        """A new value at key: a fresh access time, or under LFU a first
-        counter. Under LFU an overwritten key keeps its counter, counting the
-        overwrite as an access (Redis's setKey looks the key up for a write,
-        then dbOverwrite keeps the old value's field)."""
-        s = self.new_stamp
-        if s is not None:
-            self.access[key] = s
-        elif not (overwrite and key in self.access):
-            minutes = lru.lfu_minutes(self.server.wall_ms())
-            self.access[key] = lru.lfu_field(minutes, lru.LFU_INIT_VAL)
+    def _stamp_new_lfu(self, key: bytes, existed: bool) -> None:
+        """Under LFU, a value stored at key: a new key gets a first counter;
+        an existing one keeps its counter, the store counting as an access
+        (Redis's setKey looks the key up for a write, then dbOverwrite keeps
+        the old value's field)."""
+        if not existed:
+            self.access[key] = lru.lfu_field(self.lfu_minutes, lru.LFU_INIT_VAL)
         elif self.lfu_touch:
             self._touch_lfu(key)
 
@@ -223,15 +232,15 @@ class Database:
     def set(self, key: bytes, value: object, keepttl: bool = False) -> None:
         """Store value at key (any previous value and, unless keepttl, TTL go).
         An existing key counts as accessed, as in Redis's setKey."""
-        self.data[key] = value
-        if self.string_encodings:
-            self.string_encodings.pop(key, None)
         if self.tracking:
             s = self.new_stamp
             if s is not None:
                 self.access[key] = s
             else:
-                self._stamp_new(key, True)
+                self._stamp_new_lfu(key, key in self.data)
+        self.data[key] = value
+        if self.string_encodings:
+            self.string_encodings.pop(key, None)
         if not keepttl and self.expires and key in self.expires:
             del self.expires[key]
         self.signal_modified(key)
@@ -245,9 +254,10 @@ class Database:
         encoding: the string's OBJECT ENCODING when its content does not
         tell it ("raw" after a change in place)."""
         self.data[key] = value
-        self.set_string_encoding(key, encoding)
-        if self.tracking and key not in self.access:
-            self._stamp_new(key, False)
+        if encoding is not None:
+            self.string_encodings[key] = encoding
+        elif self.string_encodings:
+            self.string_encodings.pop(key, None)
         self.signal_modified(key)
 
     def add(self, key: bytes, value: object) -> None:

@@ -70,7 +70,7 @@ class Server:
         self.ephemeral_port = ephemeral_port
         self.stats = Stats()
         self.dbs = [Database(self, i) for i in range(self.config.databases)]
-        self.no_touch_depth = 0  # see begin_no_touch
+        self.touch_suspended = False  # see suspend_touch
         self.lru_clock = 0
         self._access_kind: str | None = "unset"  # see refresh_access_clock
         self.clients: dict[int, Client] = {}
@@ -149,7 +149,9 @@ class Server:
         policy = self.config.maxmemory_policy
         tracking = policy in access.TRACKING_POLICIES
         lfu = policy in access.LFU_POLICIES
-        touching = tracking and not self.no_touch_depth
+        touching = tracking and not self.touch_suspended
+        cfg = self.config
+        minutes = access.lfu_minutes(now)
         kind = ("lfu" if lfu else "lru") if tracking else None
         switched = kind != self._access_kind
         self._access_kind = kind
@@ -161,21 +163,23 @@ class Server:
                 db.untracked_field = (access.lfu_field(access.lfu_minutes(now), access.LFU_INIT_VAL)
                                       if lfu else clock)
             db.tracking = tracking
+            # What an LFU touch needs, cached as Redis caches server.unixtime.
+            db.lfu_minutes = minutes
+            db.lfu_decay_time = cfg.lfu_decay_time
+            db.lfu_log_factor = cfg.lfu_log_factor
             db.new_stamp = clock if tracking and not lfu else None
             db.stamp = clock if touching and not lfu else None
             db.lfu_touch = lfu and touching
 
-    def begin_no_touch(self) -> None:
-        """A CLIENT NO-TOUCH client's command runs: its reads leave access
-        times alone (end_no_touch undoes it)."""
-        self.no_touch_depth += 1
-        if self.no_touch_depth == 1:
+    def suspend_touch(self, suspended: bool) -> bool:
+        """While suspended, look-ups leave access times alone (a CLIENT
+        NO-TOUCH client's command runs). Returns the previous state, for the
+        caller to put back."""
+        prev = self.touch_suspended
+        if suspended != prev:
+            self.touch_suspended = suspended
             self.refresh_access_clock()
-
-    def end_no_touch(self) -> None:
-        self.no_touch_depth -= 1
-        if not self.no_touch_depth:
-            self.refresh_access_clock()
+        return prev
 
     # -- clients ----------------------------------------------------------------
 
@@ -415,7 +419,7 @@ class Server:
         elif name == "proto-max-bulk-len":
             self._limits_auth.proto_max_bulk_len = cfg.proto_max_bulk_len
             self._limits_unauth.proto_max_bulk_len = cfg.proto_max_bulk_len
-        elif name == "maxmemory-policy":
+        elif name in ("maxmemory-policy", "lfu-log-factor", "lfu-decay-time"):
             self.refresh_access_clock()
         elif name == "requirepass":
             pass  # existing connections stay authenticated, as in Redis

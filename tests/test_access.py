@@ -104,6 +104,77 @@ def test_access_counts_over_sequences(lfu_diff, cmds):
     assert _freqs(lfu_diff.kv) == _freqs(lfu_diff.redis), cmds
 
 
+def _blocked_then_served(diff, block: tuple, *push: tuple) -> None:
+    """The other connection blocks with `block`; `push` serves it (compared)."""
+    from tests.rawclient import encode_command
+
+    for side in (diff.other.kv, diff.other.redis):
+        side.send_raw(encode_command(block))
+    diff.check("PING")  # both servers have parked the other connection by now
+    for cmd in push:
+        diff.check(*cmd)
+    (kraw, _), (rraw, _) = diff.other.kv.read_reply(), diff.other.redis.read_reply()
+    assert kraw == rraw, (block, kraw, rraw)
+
+
+@pytest.mark.parametrize("block, push", [
+    (("BLPOP", "l", "0"), [("RPUSH", "l", "a", "b", "c")]),
+    (("BLMOVE", "l2", "d", "LEFT", "RIGHT", "0"), [("RPUSH", "l2", "a", "b")]),
+    (("BRPOPLPUSH", "l3", "d", "0"), [("RPUSH", "l3", "a", "b")]),
+    (("BLMOVE", "l3", "s", "LEFT", "RIGHT", "0"), [("RPUSH", "l3", "a", "b")]),  # WRONGTYPE
+    (("BZPOPMAX", "z", "0"), [("ZADD", "z", "1", "a", "2", "b")]),
+    (("BZMPOP", "0", "1", "z2", "MIN"), [("ZADD", "z2", "1", "a", "2", "b")]),
+    (("BLPOP", "l", "0"), [("MULTI",), ("RPUSH", "l", "x", "y"), ("EXEC",)]),
+    (("BLPOP", "l", "0"), [("RPUSH", "src", "x", "y"), ("RENAME", "src", "l")]),
+], ids=lambda v: " ".join(v) if isinstance(v[0], str) else " / ".join(c[0] for c in v))
+def test_serving_a_blocked_client_counts_as_an_access(lfu_diff, block, push):
+    """Redis looks a ready key up once per round before serving its clients,
+    and a BLMOVE's destination once per client served."""
+    lfu_diff.flush()
+    for c in (("RPUSH", "d", "x"), ("SET", "s", "str")):
+        lfu_diff.check(*c)
+    _blocked_then_served(lfu_diff, block, *push)
+    keys = ["l", "l2", "l3", "d", "s", "z", "z2"]
+    for k in keys:
+        lfu_diff.check("OBJECT", "FREQ", k)
+
+
+def test_object_refcount_follows_the_encoding(diff):
+    """Only a string encoded from its content can be a shared integer; an
+    LRU/LFU policy stops the sharing only together with a memory limit."""
+    for seq in ([("SET", "k", "12"), ("APPEND", "k", "3")], [("SETRANGE", "k", "0", "12")],
+                [("INCRBYFLOAT", "k", "1")], [("SET", "k", "1"), ("SETBIT", "k", "7", "1")],
+                [("SET", "k", "12")], [("INCR", "k")], [("SET", "k", "12345")]):
+        diff.check("DEL", "k")
+        for cmd in seq:
+            diff.check(*cmd)
+        diff.check("OBJECT", "REFCOUNT", "k")
+    try:
+        diff.check("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+        diff.check("SET", "k", "100")
+        diff.check("OBJECT", "REFCOUNT", "k")
+        diff.check("CONFIG", "SET", "maxmemory", "100mb")
+        diff.check("SET", "k", "100")
+        diff.check("OBJECT", "REFCOUNT", "k")
+    finally:
+        diff.check("CONFIG", "SET", "maxmemory", "0")
+        diff.check("CONFIG", "SET", "maxmemory-policy", "noeviction")
+
+
+def test_introspection_lookups_count_keyspace_statistics(diff):
+    """OBJECT and SCAN's TYPE filter look keys up without touching them, but
+    count hits and misses; the Z*STORE sources are read like ZUNION's."""
+    for cmd in (("SET", "s", "x"), ("RPUSH", "l", "a"), ("ZADD", "z", "1", "m"),
+                ("CONFIG", "RESETSTAT"), ("OBJECT", "ENCODING", "s"), ("OBJECT", "ENCODING", "no"),
+                ("OBJECT", "REFCOUNT", "l"), ("OBJECT", "FREQ", "s"), ("OBJECT", "IDLETIME", "no"),
+                ("SCAN", "0", "TYPE", "list"), ("ZUNIONSTORE", "d", "2", "z", "nz"),
+                ("ZINTERSTORE", "d", "1", "z"), ("ZDIFFSTORE", "d", "1", "z")):
+        diff.check(*cmd)
+    (_, kv), (_, rd) = diff.both("INFO", "stats")
+    pick = [line for line in kv.split(b"\r\n") if line.startswith(b"keyspace_")]
+    assert pick == [line for line in rd.split(b"\r\n") if line.startswith(b"keyspace_")]
+
+
 def test_lfu_counter_starts_at_five_and_first_access_counts(diff):
     try:
         diff.check("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
@@ -283,6 +354,12 @@ def test_no_touch_client_leaves_access_times(own):
         assert _idle(r, "k") == 50 and _idle(r, "l") == 50
         quiet.touch("l")
         assert _idle(r, "l") == 0
+        server.advance_time(2)
+        with quiet.pipeline() as p:  # TOUCH touches inside EXEC too (7.2)
+            p.touch("l")
+            p.get("k")
+            p.execute()
+        assert _idle(r, "l") == 0 and _idle(r, "k") == 52
         quiet.set("k", "new")  # a new value is a new object in Redis: stamped
         assert _idle(r, "k") == 0
         quiet.client_no_touch("OFF")

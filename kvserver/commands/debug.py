@@ -248,7 +248,7 @@ def _quicklist_info(v, fill: int, compress: int) -> str:
 
 
 def _debug_object(c, key: bytes) -> Status:
-    from kvserver.commands.keys import encoding_of
+    from kvserver.commands.keys import encoding_of, refcount_of
 
     # Like Redis, a raw look-up: a key whose TTL passed is still shown.
     v = c.db.data.get(key)
@@ -256,11 +256,7 @@ def _debug_object(c, key: bytes) -> Status:
         raise CommandError(errors.NO_SUCH_KEY)
     cfg = c.server.config
     enc = encoding_of(v, cfg, c.db, key)
-    # Shared integers, as OBJECT REFCOUNT reports them (kvserver.commands.keys).
-    refcount = 1
-    if (v.__class__ is bytes and v.isdigit() and len(v) <= 4 and (v == b"0" or v[0] != 48)
-            and not cfg.maxmemory_policy.endswith(("lru", "lfu"))):
-        refcount = 2147483647
+    refcount = refcount_of(c.db, key, v, cfg)
     # Without an LRU/LFU policy no access time is kept (kvserver.access): the
     # key reads as just used.
     lru = c.db.access_field(key) if c.db.tracking else c.server.lru_clock

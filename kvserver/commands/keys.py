@@ -28,6 +28,18 @@ def encoding_of(v: object, config, db=None, key: bytes | None = None) -> str:
     return v.encoding(config)  # type: ignore[attr-defined]
 
 
+def refcount_of(db, key: bytes, v: object, config) -> int:
+    """OBJECT REFCOUNT. Redis shares one object for each integer 0..9999
+    (OBJ_SHARED_INTEGERS, refcount INT_MAX), unless an LRU/LFU policy with a
+    memory limit needs per-object access times, or the string was not encoded
+    from its content (changed in place: see Database.string_encoding)."""
+    if (v.__class__ is bytes and v.isdigit() and len(v) <= 4 and (v == b"0" or v[0] != 48)
+            and not (config.maxmemory and config.maxmemory_policy in access.TRACKING_POLICIES)
+            and db.string_encoding(key) is None):
+        return 2147483647
+    return 1
+
+
 def _delete_keys(c, argv, event: str) -> int:
     db = c.db
     n = 0
@@ -159,11 +171,14 @@ def scan(c, argv):
     for k in batch:
         if match is not None and not match(k):
             continue
-        v = db.lookup(k)  # expired keys are deleted here, as Redis's scan does
-        if v is None:
-            continue
-        if type_filter is not None and type_name(v) != type_filter:
-            continue
+        if type_filter is None:
+            if db.lookup(k) is None:  # expired keys are deleted here, as Redis's scan does
+                continue
+        else:
+            # Redis checks the type with a statistics-counting, no-touch look-up.
+            v = db.lookup_read_any(k, touch=False)
+            if v is None or type_name(v) != type_filter:
+                continue
         out.append(k)
     return [b"%d" % nxt, out]
 
@@ -303,7 +318,7 @@ OBJECT = container("object", group="generic", since="2.2.3",
             summary="Inspect the internal encoding of a Redis object", complexity="O(1)",
             args="key", tips="nondeterministic_output")
 def object_encoding(c, argv):
-    v = c.db.lookup(argv[2])
+    v = c.db.lookup_stats(argv[2])
     if v is None:
         return None
     return encoding_of(v, c.server.config, c.db, argv[2]).encode()
@@ -313,22 +328,17 @@ def object_encoding(c, argv):
             summary="Get the number of references to the value of the key", complexity="O(1)",
             args="key", tips="nondeterministic_output")
 def object_refcount(c, argv):
-    v = c.db.lookup(argv[2])
+    v = c.db.lookup_stats(argv[2])
     if v is None:
         return None
-    # Redis shares the integers 0..9999 (OBJ_SHARED_REFCOUNT) when no LRU/LFU
-    # policy needs per-object metadata.
-    if (v.__class__ is bytes and v.isdigit() and len(v) <= 4 and (v == b"0" or v[0] != 48)
-            and not c.server.config.maxmemory_policy.endswith(("lru", "lfu"))):
-        return 2147483647
-    return 1
+    return refcount_of(c.db, argv[2], v, c.server.config)
 
 
 @subcommand(OBJECT, "idletime", arity=3, flags="readonly", keys=(2, 2, 1), since="2.2.3",
             summary="Get the time since a Redis object was last accessed",
             complexity="O(1)", args="key", tips="nondeterministic_output")
 def object_idletime(c, argv):
-    v = c.db.lookup(argv[2])
+    v = c.db.lookup_stats(argv[2])
     if v is None:
         return None
     srv = c.server
@@ -348,7 +358,7 @@ def object_idletime(c, argv):
             summary="Get the logarithmic access frequency counter of a Redis object",
             complexity="O(1)", args="key", tips="nondeterministic_output")
 def object_freq(c, argv):
-    v = c.db.lookup(argv[2])
+    v = c.db.lookup_stats(argv[2])
     if v is None:
         return None
     srv = c.server

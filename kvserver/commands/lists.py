@@ -604,7 +604,7 @@ def _serve_move(dst: bytes, left_from: bool, left_to: bool, as_rpoplpush: bool):
         lst = db.lookup(key)
         if lst.__class__ is not RedisList:
             return None
-        dlist = db.lookup(dst)
+        dlist = db.lookup_write_any(dst)
         if dlist is not None and dlist.__class__ is not RedisList:
             return CommandError(errors.WRONGTYPE)  # the client is unblocked with it
         v = _move(c, db, key, lst, dst, dlist, left_from, left_to)

@@ -991,12 +991,9 @@ def zsetop_generic(c, argv: list[bytes], at: int, dst: bytes | None, op: str,
     if setnum > len(argv) - (at + 1):
         raise CommandError(errors.SYNTAX)
     db = c.db
-    # Redis reads the sources with lookupKeyWrite for the STORE forms (no
-    # statistics, no keymiss event) and lookupKeyRead otherwise.
-    lookup = db.lookup_write_any if dst is not None else db.lookup_read_any
     srcs = []
     for k in argv[at + 1:at + 1 + setnum]:
-        v = lookup(k)
+        v = db.lookup_read_any(k)  # the STORE forms too, in Redis 7.0
         if v is not None and v.__class__ is not ZSet and v.__class__ is not RedisSet:
             raise CommandError(errors.WRONGTYPE)
         srcs.append(v)
