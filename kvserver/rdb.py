@@ -9,9 +9,10 @@ Written: strings as raw bytes or small integers, and lists, sets, hashes and sor
 plain RDB types (LIST, SET, HASH, ZSET_2), which Redis 7.0 loads and re-encodes
 by its own limits. Read: those, and what Redis 7.0 itself writes: integer and
 LZF-compressed strings, intsets, listpacks (small hashes and sorted sets) and
-quicklists of listpacks. The ziplist-era types of older Redis versions are
-refused as bad data. Reading is strict: any inconsistency raises BadData,
-never something half-built.
+quicklists of listpacks, and what older versions wrote and Redis 7.0 still
+loads: ziplists (lists, hashes and sorted sets up to 6.2), quicklists of
+ziplists, zipmaps (hashes before 2.6). Reading is strict: any inconsistency
+raises BadData, never something half-built.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ RDB_VERSION = 10  # Redis 7.0
 # Object types (rdb.h).
 TYPE_STRING, TYPE_LIST, TYPE_SET, TYPE_ZSET, TYPE_HASH, TYPE_ZSET_2 = 0, 1, 2, 3, 4, 5
 TYPE_SET_INTSET, TYPE_HASH_LISTPACK, TYPE_ZSET_LISTPACK, TYPE_LIST_QUICKLIST_2 = 11, 16, 17, 18
+# Read only: what Redis up to 6.2 wrote (ziplists), and before 2.6 (zipmap).
+TYPE_HASH_ZIPMAP, TYPE_LIST_ZIPLIST, TYPE_ZSET_ZIPLIST, TYPE_HASH_ZIPLIST = 9, 10, 12, 13
+TYPE_LIST_QUICKLIST = 14
 
 # String encodings, after a length byte of type 3 (RDB_ENCVAL).
 _ENC_INT8, _ENC_INT16, _ENC_INT32, _ENC_LZF = 0, 1, 2, 3
@@ -238,6 +242,13 @@ def _read_object(r: Reader, config: Config) -> object:
     if t == TYPE_LIST:
         items = [r.string() for _ in range(r.count())]
         return _nonempty(RedisList(items))
+    if t == TYPE_LIST_ZIPLIST:
+        return _nonempty(RedisList(ziplist_entries(r.string())))
+    if t == TYPE_LIST_QUICKLIST:
+        lst = RedisList()
+        for _ in range(r.count()):
+            lst.extend(ziplist_entries(r.string()))
+        return _nonempty(lst)
     if t == TYPE_LIST_QUICKLIST_2:
         lst = RedisList()
         for _ in range(r.count()):
@@ -256,21 +267,28 @@ def _read_object(r: Reader, config: Config) -> object:
         if len(set(members)) != len(members):
             raise BadData  # duplicate members
         return _nonempty(RedisSet.from_members(members, config.set_max_intset_entries))
-    if t in (TYPE_HASH, TYPE_HASH_LISTPACK):
+    if t in (TYPE_HASH, TYPE_HASH_LISTPACK, TYPE_HASH_ZIPLIST, TYPE_HASH_ZIPMAP):
         if t == TYPE_HASH:
             flat = [r.string() for _ in range(2 * r.count())]
         else:
-            flat = listpack_entries(r.string())
+            blob = r.string()
+            flat = (listpack_entries(blob) if t == TYPE_HASH_LISTPACK
+                    else ziplist_entries(blob) if t == TYPE_HASH_ZIPLIST
+                    else zipmap_entries(blob))
             if len(flat) % 2:
                 raise BadData
         items = list(zip(flat[0::2], flat[1::2], strict=True))
         if len({f for f, _ in items}) != len(items):
             raise BadData  # duplicate fields
-        return _nonempty(RedisHash.from_items(items, config))
-    if t in (TYPE_ZSET, TYPE_ZSET_2, TYPE_ZSET_LISTPACK):
+        # Redis keeps a loaded listpack or ziplist packed unless it has too
+        # many fields, however long its values (checking is an O(N) scan).
+        count_only = t in (TYPE_HASH_LISTPACK, TYPE_HASH_ZIPLIST)
+        return _nonempty(RedisHash.from_items(items, config, count_only))
+    if t in (TYPE_ZSET, TYPE_ZSET_2, TYPE_ZSET_LISTPACK, TYPE_ZSET_ZIPLIST):
         scores: dict[bytes, float] = {}
-        if t == TYPE_ZSET_LISTPACK:
-            flat = listpack_entries(r.string())
+        if t in (TYPE_ZSET_LISTPACK, TYPE_ZSET_ZIPLIST):
+            blob = r.string()
+            flat = listpack_entries(blob) if t == TYPE_ZSET_LISTPACK else ziplist_entries(blob)
             if len(flat) % 2:
                 raise BadData
             # a score is an integer entry or a double's text ("1.5", "inf")
@@ -286,10 +304,13 @@ def _read_object(r: Reader, config: Config) -> object:
             if math.isnan(s) or m in scores:
                 raise BadData  # Redis refuses NaN scores and duplicate members
             scores[m] = s
+        # As for hashes: a loaded listpack or ziplist stays packed unless it
+        # has too many members.
         listpack = (len(scores) <= config.zset_max_listpack_entries
-                    and all(len(m) <= config.zset_max_listpack_value for m in scores))
+                    and (t in (TYPE_ZSET_LISTPACK, TYPE_ZSET_ZIPLIST)
+                         or all(len(m) <= config.zset_max_listpack_value for m in scores)))
         return _nonempty(ZSet.from_scores(scores, listpack))
-    raise BadData  # modules, streams, ziplist-era encodings
+    raise BadData  # modules, streams
 
 
 def _nonempty(v):
@@ -408,6 +429,103 @@ def listpack_entries(lp: bytes) -> list[bytes]:
 
 
 _LP_INTS = {0xF1: (2, "<h"), 0xF2: (3, "<i"), 0xF3: (4, "<i"), 0xF4: (8, "<q")}
+
+
+def ziplist_entries(zl: bytes) -> list[bytes]:
+    """The entries of a ziplist (Redis up to 6.2), integers as decimal strings.
+
+    Header: total bytes, offset of the last entry (both 32-bit), entry count
+    (16-bit, 65535 when unknown); each entry: the previous entry's length (1
+    byte, or 0xFE and 32 bits), an encoding, the data; 0xFF ends it.
+    """
+    n = len(zl)
+    if (n < 11 or struct.unpack("<I", zl[:4])[0] != n or zl[-1] != 0xFF
+            or struct.unpack("<I", zl[4:8])[0] > n - 1):  # Redis's shallow header check
+        raise BadData
+    out: list[bytes] = []
+    p, end, prev = 10, n - 1, 0
+    while p < end:
+        start = p
+        b = zl[p]
+        if b < 0xFE:
+            stored_prev, p = b, p + 1
+        elif b == 0xFE:
+            stored_prev, p = struct.unpack("<I", zl[p + 1:p + 5])[0], p + 5
+        else:
+            raise BadData
+        if stored_prev != prev:
+            raise BadData
+        e = zl[p]
+        kind = e >> 6
+        if kind == 0:  # string of up to 63 bytes
+            size, p = e & 0x3F, p + 1
+        elif kind == 1:  # up to 16383 bytes, 14-bit big-endian length
+            size, p = (e & 0x3F) << 8 | zl[p + 1], p + 2
+        elif e == 0x80:  # 32-bit big-endian length
+            size, p = struct.unpack(">I", zl[p + 1:p + 5])[0], p + 5
+        else:
+            size = -1
+        if size >= 0:
+            if p + size > end:
+                raise BadData
+            out.append(zl[p:p + size])
+            p += size
+        elif e in _ZL_INTS:
+            width, fmt = _ZL_INTS[e]
+            raw = zl[p + 1:p + 1 + width]
+            if width == 3:
+                raw = b"\x00" + raw  # 24 bits, kept in the high bytes of an int32
+            out.append(b"%d" % (struct.unpack(fmt, raw)[0] >> (8 if width == 3 else 0)))
+            p += 1 + width
+        elif 0xF1 <= e <= 0xFD:  # 4-bit immediate 0..12
+            out.append(b"%d" % ((e & 0x0F) - 1))
+            p += 1
+        else:
+            raise BadData
+        prev = p - start
+    if p != end:
+        raise BadData
+    count = struct.unpack("<H", zl[8:10])[0]
+    if count != 65535 and count != len(out):
+        raise BadData
+    return out
+
+
+_ZL_INTS = {0xC0: (2, "<h"), 0xD0: (4, "<i"), 0xE0: (8, "<q"), 0xF0: (3, "<i"), 0xFE: (1, "<b")}
+
+
+def zipmap_entries(zm: bytes) -> list[bytes]:
+    """Field, value, field, value... of a zipmap (hashes before Redis 2.6):
+    a count byte, then lengths (1 byte, or 254 and 32 bits), a field, a
+    length, a free-bytes count, the value and its free bytes; 0xFF ends it."""
+    out: list[bytes] = []
+    p, n = 1, len(zm)
+
+    def length() -> int:
+        nonlocal p
+        b = zm[p]
+        if b < 254:
+            p += 1
+            return b
+        if b == 254:
+            v = struct.unpack("<I", zm[p + 1:p + 5])[0]
+            p += 5
+            return v
+        raise BadData
+
+    while p < n and zm[p] != 0xFF:
+        size = length()
+        out.append(zm[p:p + size])
+        p += size
+        size = length()
+        free = zm[p]
+        out.append(zm[p + 1:p + 1 + size])
+        p += 1 + size + free
+        if p > n:
+            raise BadData
+    if p != n - 1:
+        raise BadData
+    return out
 
 
 def _backlen_size(n: int) -> int:

@@ -112,6 +112,19 @@ def _new_dict(items: object, ht: bool) -> _Dict:
     return d
 
 
+class _AnyValueLength:
+    """config, with no limit on the length of a packed hash's values."""
+
+    __slots__ = ("_config",)
+    hash_max_listpack_value = 1 << 62
+
+    def __init__(self, config: object) -> None:
+        self._config = config
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._config, name)
+
+
 class _ConfigOnly:
     """Stands for a server where only its config is needed (no hotness)."""
 
@@ -142,15 +155,18 @@ class RedisHash:
         self.d: _Dict | None = None
 
     @classmethod
-    def from_items(cls, items, config) -> RedisHash:
+    def from_items(cls, items, config, count_only: bool = False) -> RedisHash:
         """A hash holding (field, value) pairs (distinct fields), encoded as
-        Redis would encode it with `config`'s limits (for loaders)."""
+        Redis would encode it with `config`'s limits (for loaders).
+        count_only: only the number of fields decides (Redis loading a
+        listpack or ziplist keeps it packed however long its values)."""
         h = cls()
         argv = [b"HSET", b""]
         for f, v in items:
             argv += (f, v)
         if len(argv) > 2:
-            h.set_many(argv, 2, _ConfigOnly(config), False)
+            h.set_many(argv, 2, _ConfigOnly(_AnyValueLength(config) if count_only else config),
+                       False)
         return h
 
     def copy(self) -> RedisHash:
