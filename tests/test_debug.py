@@ -326,3 +326,86 @@ def test_debug_inside_multi(r):
     p.execute_command("DEBUG", "SLEEP", "0")
     p.execute_command("DEBUG", "DIGEST")
     assert p.execute() == [b"OK", b"0" * 40]
+
+
+# -- DEBUG RELOAD ----------------------------------------------------------------------
+
+
+def test_reload_gives_back_what_a_reload_of_redis_gives(r, real_redis):
+    from tests.test_dump import content, fill
+
+    rr = redis.Redis(port=real_redis)
+    try:
+        for c in (r, rr):
+            c.flushall()
+            keys = fill(c)
+            c.set("a", "12")
+            c.append("a", "3")  # raw in memory; a load encodes it again (int)
+            c.set("t", "x", px=100_000)
+            c.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 0)  # "gone" stays held
+            c.set("gone", "x", px=1)
+            c.execute_command("SELECT", 5)
+            c.set("in5", "v")
+            c.execute_command("SELECT", 0)
+        keys += ["a", "t"]
+        time.sleep(0.005)
+        # "gone" expired but is still held: the digest counts it, the reload drops it
+        with_gone = r.execute_command("DEBUG", "DIGEST")
+        for c in (r, rr):
+            c.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 1)
+        assert r.execute_command("DEBUG", "RELOAD") == rr.execute_command("DEBUG", "RELOAD")
+        for k in keys:
+            assert content(r, k) == content(rr, k), k
+            assert r.object("encoding", k) == rr.object("encoding", k), k
+        assert 0 < r.pttl("t") <= 100_000 and 0 < rr.pttl("t") <= 100_000
+        assert not r.exists("gone") and not rr.exists("gone")
+        assert r.dbsize() == rr.dbsize() == len(keys)
+        r.execute_command("SELECT", 5)
+        assert r.get("in5") == b"v"
+        r.execute_command("SELECT", 0)
+        after = r.execute_command("DEBUG", "DIGEST")
+        assert after != with_gone
+        r.set("gone", "x", px=1)
+        assert r.execute_command("DEBUG", "DIGEST") == with_gone
+        for opts in (("MERGE",), ("MERGE", "NOFLUSH"), ("merge", "noflush")):
+            assert r.execute_command("DEBUG", "RELOAD", *opts) == b"OK"
+            assert r.dbsize() == len(keys)
+        with pytest.raises(redis.ResponseError) as kv_err:
+            r.execute_command("DEBUG", "RELOAD", "FOO")
+        with pytest.raises(redis.ResponseError) as rd_err:
+            rr.execute_command("DEBUG", "RELOAD", "FOO")
+        assert str(kv_err.value) == str(rd_err.value)
+    finally:
+        for c in (r, rr):
+            c.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 1)
+        rr.flushall()
+        rr.close()
+
+
+def test_reload_keeps_access_times_as_an_rdb_does():
+    with KVServer() as own:
+        c = own.client()
+        c.config_set("maxmemory-policy", "allkeys-lru")
+        c.set("old", "v")
+        own.advance_time(100)
+        c.set("new", "v")
+        c.execute_command("DEBUG", "RELOAD")
+        assert c.object("idletime", "old") >= 100 and c.object("idletime", "new") < 2
+        c.config_set("maxmemory-policy", "allkeys-lfu")
+        c.config_set("lfu-log-factor", 0)
+        c.config_set("lfu-decay-time", 0)
+        c.set("hot", "v")
+        for _ in range(10):
+            c.get("hot")
+        c.execute_command("DEBUG", "RELOAD")
+        assert c.object("freq", "hot") == 15
+
+
+def test_reload_without_an_rdb_file(server, r):
+    """kvserver writes no RDB file: NOSAVE finds none to load, and NOFLUSH
+    without MERGE, where Redis stops on the duplicated keys, is an error."""
+    r.set("k", "v")
+    for opts in (("NOSAVE",), ("NOFLUSH",), ("NOSAVE", "NOFLUSH", "MERGE")):
+        with pytest.raises(redis.ResponseError, match="^Error trying to load the RDB dump$"):
+            r.execute_command("DEBUG", "RELOAD", *opts)
+        assert r.get("k") == b"v"

@@ -20,9 +20,9 @@ import struct
 import time
 from collections.abc import Callable, Iterable
 
-from kvserver import access, errors
+from kvserver import access, errors, rdb
 from kvserver.args import to_float
-from kvserver.commands.server_cmds import help_reply, subcommand_syntax_error
+from kvserver.commands.server_cmds import flush_db, help_reply, subcommand_syntax_error
 from kvserver.config import ConfigError, parse_memory
 from kvserver.errors import CommandError
 from kvserver.glob import glob_match
@@ -451,6 +451,67 @@ def _stringmatch_test(c, argv):
     return Status(b"Apparently Redis did not crash: test passed")
 
 
+_RELOAD_FAILED = "ERR Error trying to load the RDB dump"
+
+
+def _reload(c, argv):
+    """DEBUG RELOAD: what saving the dataset as an RDB file and loading it
+    back does, done in memory (kvserver writes no RDB file yet). Every value
+    goes through its DUMP form and back, so it comes back encoded as a load
+    encodes it; TTLs stay, keys already expired are not loaded, and under an
+    LRU/LFU policy the idle time or frequency the RDB keeps comes back."""
+    merge = noflush = nosave = False
+    for opt in argv[2:]:
+        o = opt.lower()
+        if o == b"merge":
+            merge = True
+        elif o == b"noflush":
+            noflush = True
+        elif o == b"nosave":
+            nosave = True
+        else:
+            raise CommandError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE "
+                               "options.")
+    if nosave:
+        raise CommandError(_RELOAD_FAILED)  # no RDB file to load: none is ever written
+    srv = c.server
+    policy = srv.config.maxmemory_policy
+    lfu = policy in access.LFU_POLICIES
+    minutes = access.lfu_minutes(srv.wall_ms())
+    saved = []
+    for db in srv.dbs:
+        for key, value in db.data.items():
+            idle = freq = -1  # what rdbSaveKeyValuePair keeps of the access time
+            if db.tracking:
+                field = db.access_field(key)
+                if lfu:
+                    freq = access.lfu_decr_and_return(field, minutes, srv.config.lfu_decay_time)
+                else:
+                    idle = access.idle_ms(field, srv.lru_clock) // 1000
+            saved.append((db, key, rdb.dump_payload(value), db.expires.get(key), idle, freq))
+    if noflush and not merge and saved:
+        # Every key would come twice: Redis stops the server on such a file
+        # ("Duplicated key found in RDB file"); kvserver refuses instead.
+        raise CommandError(_RELOAD_FAILED)
+    if not noflush:
+        flush_db(srv, -1)
+    now = srv.now_ms()
+    for db, key, payload, when, idle, freq in saved:
+        if when is not None and when < now and not srv.is_replica:
+            continue  # rdbLoad drops keys that expired meanwhile (on a primary)
+        if key in db.data:  # MERGE: the loaded value wins
+            db.delete(key)
+        db.add(key, rdb.load_payload(payload, srv.config))
+        if when is not None:
+            db.set_expire(key, when)
+        field = access.restored_field(lfu, freq, idle, srv.lru_clock, minutes)
+        if field is not None:
+            db.set_access_field(key, field)
+    c.propagate_as = []  # a save and a load: nothing for replicas
+    srv.log_warning("DB reloaded by DEBUG RELOAD")
+    return OK
+
+
 def _help(c, argv):
     return help_reply("DEBUG", _HELP)
 
@@ -482,6 +543,21 @@ _HELP = [
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
     "    true, false.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
+    "    (kvserver: done in memory, as it writes no RDB file yet: NOSAVE finds none,",
+    "    and NOFLUSH without MERGE answers an error instead of stopping the server.)",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -509,6 +585,7 @@ _SUBCOMMANDS: dict[bytes, tuple[Callable, Callable[[int], bool]]] = {
     b"protocol": (_protocol, lambda n: n == 3),
     b"error": (_error, lambda n: n == 3),
     b"populate": (_populate, lambda n: 3 <= n <= 5),
+    b"reload": (_reload, lambda n: n >= 2),
     b"change-repl-id": (_change_repl_id, lambda n: n == 2),
     b"quicklist-packed-threshold": (_quicklist_packed_threshold, lambda n: n == 3),
     b"stringmatch-test": (_stringmatch_test, lambda n: n == 2),
