@@ -54,11 +54,10 @@ def type_name(value: object) -> str:
 
 
 class Database:
-    __slots__ = ("id", "server", "stats", "data", "expires", "string_encodings", "access",
-                 "tracking", "stamp",
-                 "new_stamp", "lfu_touch", "untracked_field", "lfu_minutes", "lfu_decay_time",
-                 "lfu_log_factor", "_heap", "watched", "blocking_keys", "avg_ttl",
-                 "_scan_snapshots", "_scan_seq")
+    __slots__ = ("id", "server", "stats", "data", "expires", "string_encodings",
+                 "access", "tracking", "stamp", "new_stamp", "lfu_touch", "untracked_field",
+                 "lfu_minutes", "lfu_decay_time", "lfu_log_factor",
+                 "_heap", "watched", "blocking_keys", "avg_ttl", "_scan_snapshots", "_scan_seq")
 
     def __init__(self, server: Server, index: int) -> None:
         self.id = index
@@ -67,7 +66,7 @@ class Database:
         self.data: dict[bytes, object] = {}
         self.expires: dict[bytes, int] = {}
         self.string_encodings: dict[bytes, str] = {}  # see the module docstring
-        # key -> Redis's lru field; the three below are set by
+        # key -> Redis's lru field; it and the attributes below are managed by
         # Server.refresh_access_clock (see the module docstring).
         self.access: dict[bytes, int] = {}
         self.tracking = False
@@ -107,7 +106,7 @@ class Database:
             stats.keyspace_misses += 1
             return None
         stats.keyspace_hits += 1
-        s = self.stamp
+        s = self.stamp  # touch(key), inlined on this hot path
         if s is not None:
             self.access[key] = s
         elif self.lfu_touch:
@@ -136,7 +135,7 @@ class Database:
             return None
         if self.expires and key in self.expires and self.expire_if_needed(key):
             return None
-        s = self.stamp
+        s = self.stamp  # touch(key), inlined on this hot path
         if s is not None:
             self.access[key] = s
         elif self.lfu_touch:
@@ -254,7 +253,7 @@ class Database:
         encoding: the string's OBJECT ENCODING when its content does not
         tell it ("raw" after a change in place)."""
         self.data[key] = value
-        if encoding is not None:
+        if encoding is not None:  # set_string_encoding, inlined (INCR is hot)
             self.string_encodings[key] = encoding
         elif self.string_encodings:
             self.string_encodings.pop(key, None)

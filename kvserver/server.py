@@ -143,15 +143,14 @@ class Server:
         LRU clock, refreshed by the cron as Redis's server.lruclock is (an
         access stamps a clock at most 1/hz old), or LFU counting; nothing
         unless the maxmemory-policy ranks keys by access (kvserver.access)."""
+        cfg = self.config
         now = self.wall_ms()
         clock = access.lru_clock(now)
-        self.lru_clock = clock
-        policy = self.config.maxmemory_policy
-        tracking = policy in access.TRACKING_POLICIES
-        lfu = policy in access.LFU_POLICIES
-        touching = tracking and not self.touch_suspended
-        cfg = self.config
         minutes = access.lfu_minutes(now)
+        self.lru_clock = clock
+        tracking = cfg.maxmemory_policy in access.TRACKING_POLICIES
+        lfu = cfg.maxmemory_policy in access.LFU_POLICIES
+        touching = tracking and not self.touch_suspended
         kind = ("lfu" if lfu else "lru") if tracking else None
         switched = kind != self._access_kind
         self._access_kind = kind
@@ -160,7 +159,7 @@ class Server:
                 if not tracking:
                     db.access = {}  # the policy no longer needs them: free the memory
                 # Keys without a field yet count as accessed now.
-                db.untracked_field = (access.lfu_field(access.lfu_minutes(now), access.LFU_INIT_VAL)
+                db.untracked_field = (access.lfu_field(minutes, access.LFU_INIT_VAL)
                                       if lfu else clock)
             db.tracking = tracking
             # What an LFU touch needs, cached as Redis caches server.unixtime.
