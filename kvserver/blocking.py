@@ -190,8 +190,7 @@ class Blocking:
                         continue
                     # Redis looks the key up once per round before serving
                     # (an access: LRU/LFU), with neither statistics nor events.
-                    if db.lookup(key) is not None:
-                        db.touch(key)
+                    db.lookup_write_any(key)
                     for c in list(waiting):
                         st = c.blocked
                         if st is None or st.db is not db:

@@ -54,9 +54,8 @@ def _expire_generic(c, argv, unit_ms: int, relative: bool) -> int:
             raise errors.invalid_expire(name)
         when += now
     db = c.db
-    if db.lookup(key) is None:
+    if db.lookup_write_any(key) is None:
         return 0
-    db.touch(key)  # Redis looks it up for a write
     if flags:
         cur = db.get_expire(key)
         if flags & _NX and cur is not None:
@@ -159,10 +158,7 @@ def pexpiretime(c, argv):
 def persist(c, argv):
     db = c.db
     key = argv[1]
-    if db.lookup(key) is None:
-        return 0
-    db.touch(key)  # Redis looks it up for a write
-    if not db.persist(key):
+    if db.lookup_write_any(key) is None or not db.persist(key):
         return 0
     db.signal_modified(key)
     c.server.notify_keyspace_event("g", "persist", key, db.id)

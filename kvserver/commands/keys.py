@@ -193,10 +193,9 @@ def randomkey(c, argv):
 def _rename(c, argv, nx: bool):
     db = c.db
     src, dst = argv[1], argv[2]
-    v = db.lookup(src)
+    v = db.lookup_write_any(src)
     if v is None:
         raise CommandError(errors.NO_SUCH_KEY)
-    db.touch(src)  # Redis looks it up for a write
     if src == dst:
         return 0 if nx else OK
     when = db.get_expire(src)
@@ -250,10 +249,9 @@ def move(c, argv):
     if dst_db is src_db:
         raise CommandError(errors.SAME_OBJECT)
     key = argv[1]
-    v = src_db.lookup(key)
+    v = src_db.lookup_write_any(key)
     if v is None:
         return 0
-    src_db.touch(key)  # Redis looks it up for a write
     if dst_db.lookup_write_any(key) is not None:
         return 0
     when = src_db.get_expire(key)
